@@ -1,0 +1,6 @@
+// Copies what tsc does not: SQL migrations next to the compiled store, and
+// marks the CLI entry executable.
+import { chmodSync, cpSync, existsSync } from 'node:fs';
+
+cpSync('src/store/sqlite/migrations', 'dist/store/sqlite/migrations', { recursive: true });
+if (existsSync('dist/cli/main.js')) chmodSync('dist/cli/main.js', 0o755);

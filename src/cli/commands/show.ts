@@ -1,0 +1,49 @@
+/**
+ * @module cli/commands/show
+ * `baton show RUN`: the run, its steps and their attempts.
+ */
+import { formatDuration } from '../../core/duration.js';
+import { COMMON_OPTIONS, help, onePositional, parse } from '../args.js';
+import { EXIT } from '../exit.js';
+import { homeDir, openStore, resolveRunId } from '../home.js';
+import { runReport } from '../render/run-report.js';
+import { SYMBOL, statusColor, styleFor } from '../render/style.js';
+import { table } from '../render/table.js';
+
+const SYNOPSIS = 'baton show RUN [--json] [--home DIR]';
+
+export async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, { ...COMMON_OPTIONS }, SYNOPSIS);
+  if (values.help) return help(SYNOPSIS, 'Shows a run: status, inputs, and each step with its attempts, exit code and times.');
+  const store = await openStore(homeDir(values.home), { mustExist: true });
+  try {
+    const runId = await resolveRunId(store, onePositional(positionals, 'run id', SYNOPSIS));
+    const report = await runReport(store, runId);
+    if (!report) return EXIT.usage;
+    if (values.json) {
+      process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+      return EXIT.ok;
+    }
+    const s = styleFor(process.stdout);
+    const out: string[] = [];
+    out.push(`${s.paint('bold', `run ${report.id}`)}  ${report.workflow}  ${s.paint(statusColor(report.status), report.status)}`);
+    if (report.runAttempt > 1) out.push(`  run attempt ${report.runAttempt}`);
+    out.push(`  started  ${report.startedAt ?? '-'}${report.durationMs !== null ? `  (${formatDuration(report.durationMs)})` : ''}`);
+    if (Object.keys(report.input).length > 0) out.push(`  input    ${JSON.stringify(report.input)}`);
+    if (report.source) out.push(`  file     ${report.source}`);
+    if (report.error) out.push(`  error    ${s.paint('red', report.error)}`);
+    out.push('');
+    const rows = report.steps.map((st) => [
+      `${s.paint(statusColor(st.status), SYMBOL[st.status] ?? '?')} ${st.id}`,
+      s.paint(statusColor(st.status), st.status),
+      String(st.attempts),
+      st.exitCode === null ? '-' : String(st.exitCode),
+      st.durationMs === null ? '-' : formatDuration(st.durationMs),
+      st.error ?? '',
+    ]);
+    process.stdout.write(out.join('\n') + '\n' + table(['STEP', 'STATUS', 'ATTEMPTS', 'EXIT', 'DURATION', 'NOTE'], rows));
+    return EXIT.ok;
+  } finally {
+    await store.close();
+  }
+}

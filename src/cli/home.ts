@@ -1,0 +1,50 @@
+/**
+ * @module cli/home
+ * Where state lives (`.baton/` under the working directory, or --home /
+ * BATON_HOME) and the composition root that opens the store and builds the
+ * engine. The only place that picks a concrete store.
+ */
+import { resolve } from 'node:path';
+import type { Store } from '../store/store.js';
+import type { Engine } from '../engine/engine.js';
+
+export function homeDir(flag: string | undefined): string {
+  return resolve(flag ?? process.env.BATON_HOME ?? '.baton');
+}
+
+export type Durability = 'full' | 'normal';
+
+export function durability(): Durability {
+  const v = process.env.BATON_DURABILITY;
+  return v === 'normal' ? 'normal' : 'full';
+}
+
+export async function openStore(home: string, options: { mustExist?: boolean } = {}): Promise<Store> {
+  const path = resolve(home, 'baton.db');
+  if (options.mustExist) {
+    const { existsSync } = await import('node:fs');
+    if (!existsSync(path)) {
+      const { BatonError } = await import('../core/errors.js');
+      throw new BatonError('NOT_FOUND', `no baton state at ${path} (runs are kept under the directory where "baton run" ran, or --home / BATON_HOME)`);
+    }
+  }
+  const { SqliteStore } = await import('../store/sqlite/sqlite-store.js');
+  const store = new SqliteStore({ path, durability: durability() });
+  await store.migrate();
+  return store;
+}
+
+export async function buildEngine(store: Store): Promise<Engine> {
+  const [{ createEngine }, { expressionHost }] = await Promise.all([import('../engine/engine.js'), import('./expression-host.js')]);
+  return createEngine({ store, expr: expressionHost });
+}
+
+/** Resolve a run id or unique prefix. */
+export async function resolveRunId(store: Store, given: string): Promise<string> {
+  const id = await store.findRunId(given);
+  if (!id) {
+    const { BatonError } = await import('../core/errors.js');
+    throw new BatonError('NOT_FOUND', `no run "${given}" (see "baton runs")`);
+  }
+  return id;
+}

@@ -1,0 +1,88 @@
+/**
+ * @module cli/render/run-report
+ * The object `baton show RUN --json` and `baton run --json` print: the run
+ * with its steps and their attempts, times as ISO strings.
+ */
+import type { AttemptRow, RunRow, StepRow, Store } from '../../store/store.js';
+
+export interface StepReport {
+  id: string;
+  kind: string;
+  status: string;
+  attempts: number;
+  exitCode: number | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  durationMs: number | null;
+  error: string | null;
+  dependsOn: string[];
+  outputs: Record<string, string>;
+  history: Array<{ attempt: number; status: string; exitCode: number | null; startedAt: string; finishedAt: string | null; error: string | null }>;
+}
+
+export interface RunReport {
+  id: string;
+  workflow: string;
+  status: string;
+  runAttempt: number;
+  input: Record<string, unknown>;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  durationMs: number | null;
+  error: string | null;
+  source: string | null;
+  steps: StepReport[];
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export async function runReport(store: Store, runId: string): Promise<RunReport | undefined> {
+  const run = await store.getRun(runId);
+  if (!run) return undefined;
+  const [steps, attempts] = await Promise.all([store.getSteps(runId), store.getAttempts(runId)]);
+  return toReport(run, steps, attempts);
+}
+
+export function toReport(run: RunRow, steps: StepRow[], attempts: AttemptRow[]): RunReport {
+  const byStep = new Map<string, AttemptRow[]>();
+  for (const a of attempts) {
+    const list = byStep.get(a.stepId) ?? [];
+    list.push(a);
+    byStep.set(a.stepId, list);
+  }
+  return {
+    id: run.id,
+    workflow: run.workflow,
+    status: run.status,
+    runAttempt: run.runAttempt,
+    input: run.input,
+    createdAt: new Date(run.createdAt).toISOString(),
+    startedAt: iso(run.startedAt),
+    finishedAt: iso(run.finishedAt),
+    durationMs: run.startedAt !== null && run.finishedAt !== null ? run.finishedAt - run.startedAt : null,
+    error: run.error,
+    source: run.definition.source ?? null,
+    steps: steps.map((s) => ({
+      id: s.id,
+      kind: s.kind,
+      status: s.status,
+      attempts: s.attempt,
+      exitCode: s.exitCode,
+      startedAt: iso(s.startedAt),
+      finishedAt: iso(s.finishedAt),
+      durationMs: s.startedAt !== null && s.finishedAt !== null ? s.finishedAt - s.startedAt : null,
+      error: s.error,
+      dependsOn: s.dependsOn,
+      outputs: s.outputs,
+      history: (byStep.get(s.id) ?? []).map((a) => ({
+        attempt: a.attempt,
+        status: a.status,
+        exitCode: a.exitCode,
+        startedAt: new Date(a.startedAt).toISOString(),
+        finishedAt: iso(a.finishedAt),
+        error: a.error,
+      })),
+    })),
+  };
+}

@@ -1,0 +1,74 @@
+/**
+ * @module core/model
+ * The compiled workflow model: what a loaded file (or, later, code) turns into.
+ * Plain data, JSON-serialisable, so a run can keep a snapshot of its definition
+ * and resume without the file it came from.
+ */
+
+export type InputType = 'string' | 'number' | 'boolean';
+export type InputValue = string | number | boolean;
+
+export interface InputDef {
+  type: InputType;
+  default?: InputValue;
+  description?: string;
+  enum?: InputValue[];
+  required: boolean;
+}
+
+export type Backoff = 'exponential' | 'linear' | 'fixed';
+
+export interface RetryPolicy {
+  /** Total attempts, first one included (retries: 2 -> attempts: 3). */
+  attempts: number;
+  backoff: Backoff;
+  initialMs: number;
+  maxMs: number;
+  factor: number;
+  /** 'full' draws the delay uniformly in [0, computed]; 'none' waits exactly computed. */
+  jitter: 'full' | 'none';
+  /** Exit codes that fail the step at once, whatever attempts are left. */
+  nonRetryableExitCodes: number[];
+}
+
+export interface TaskDef {
+  id: string;
+  /** Runs under `/bin/sh -c`; `${{ expr }}` is replaced by the shell-quoted value. */
+  command?: string;
+  /** Runs without a shell; `${{ expr }}` in an element is replaced verbatim. */
+  args?: string[];
+  dependsOn: string[];
+  retry: RetryPolicy;
+  timeoutMs?: number;
+  if?: string;
+  env: Record<string, string>;
+  cwd?: string;
+  rollback?: string;
+  healthCheck?: string;
+}
+
+export interface WorkflowDef {
+  name: string;
+  /** Absolute path of the file it was loaded from, when there is one. */
+  source?: string;
+  /** The directory commands run in; set when a run starts, kept in the run's snapshot. */
+  workdir?: string;
+  inputs: Record<string, InputDef>;
+  env: Record<string, string>;
+  /** Names of environment variables whose values are secrets: passed to tasks, masked in logs. */
+  secrets: string[];
+  concurrency?: number;
+  timeoutMs?: number;
+  failFast: boolean;
+  tasks: TaskDef[];
+}
+
+export const DEFAULT_RETRY: RetryPolicy = {
+  attempts: 1,
+  backoff: 'exponential',
+  initialMs: 1000,
+  maxMs: 60_000,
+  factor: 2,
+  jitter: 'full',
+  nonRetryableExitCodes: [],
+};

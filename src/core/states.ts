@@ -1,0 +1,62 @@
+/**
+ * @module core/states
+ * The step and run state machines. The store is the only door that changes a
+ * state (a guarded SQL write); this module is the written-down rule it follows
+ * and the list of what counts as final.
+ *
+ * Step:
+ *   pending --deps met--> ready --claimed--> running --ok--> succeeded
+ *   running --error, attempts left--> retrying --due--> (claimable as ready)
+ *   running --error, none left--> failed
+ *   running --lease lost / process died--> ready   (attempt recorded as crashed)
+ *   ready --upstream not ok, or `if` false--> skipped
+ *   any non-final --run cancelled--> cancelled
+ *   failed | skipped | cancelled | compensated --run retried--> pending | ready
+ *   succeeded --run failed, rollback ran--> compensated
+ *
+ * Run:
+ *   queued -> running -> succeeded | failed | cancelled | timed_out
+ *   running -> compensating -> failed | cancelled | timed_out
+ *   failed | cancelled | timed_out --retry--> running
+ */
+
+export const STEP_STATUSES = [
+  'pending',
+  'ready',
+  'running',
+  'retrying',
+  'succeeded',
+  'failed',
+  'skipped',
+  'cancelled',
+  'compensated',
+] as const;
+export type StepStatus = (typeof STEP_STATUSES)[number];
+
+export const RUN_STATUSES = [
+  'queued',
+  'running',
+  'compensating',
+  'succeeded',
+  'failed',
+  'cancelled',
+  'timed_out',
+] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+const FINAL_STEP: ReadonlySet<StepStatus> = new Set(['succeeded', 'failed', 'skipped', 'cancelled', 'compensated']);
+const FINAL_RUN: ReadonlySet<RunStatus> = new Set(['succeeded', 'failed', 'cancelled', 'timed_out']);
+
+export function isFinalStep(s: StepStatus): boolean {
+  return FINAL_STEP.has(s);
+}
+
+export function isFinalRun(s: RunStatus): boolean {
+  return FINAL_RUN.has(s);
+}
+
+/** How an attempt ended. `crashed`: its process died or lost its lease before recording an outcome. */
+export type AttemptStatus = 'running' | 'succeeded' | 'failed' | 'crashed' | 'cancelled';
+
+/** Kinds of step: a task of the graph, or the rollback of a succeeded task. */
+export type StepKind = 'task' | 'rollback';

@@ -1,0 +1,100 @@
+/**
+ * @module engine/process-runner
+ * Runs one command as the leader of its own process group and reports its
+ * output line by line. Aborting (timeout, cancel) sends SIGTERM to the whole
+ * group, then SIGKILL after a grace period, so no grandchild survives; when
+ * the leader exits on its own, what it left behind in its group is ended the
+ * same way (as CI runners clean up orphan processes).
+ */
+import { spawn } from 'node:child_process';
+import { LineSplitter } from './line-splitter.js';
+
+export interface ProcessSpec {
+  /** Run under `/bin/sh -c`. */
+  command?: string;
+  /** Run without a shell: [file, ...args]. */
+  argv?: readonly string[];
+  cwd?: string;
+  env: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+  /** Between SIGTERM and SIGKILL. */
+  killGraceMs?: number;
+  onLine?: (stream: 'stdout' | 'stderr', line: string) => void;
+}
+
+export interface ProcessResult {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  /** Set when the process was stopped because the signal aborted. */
+  aborted: boolean;
+  /** The process could not be started (e.g. no such file); the message says why. */
+  spawnError?: string;
+}
+
+export function runProcess(spec: ProcessSpec): Promise<ProcessResult> {
+  const grace = spec.killGraceMs ?? 5000;
+  return new Promise<ProcessResult>((resolve) => {
+    if (spec.signal?.aborted) {
+      resolve({ exitCode: null, signal: null, aborted: true });
+      return;
+    }
+    const [file, args] = spec.command !== undefined ? ['/bin/sh', ['-c', spec.command]] : [spec.argv?.[0] ?? '', spec.argv?.slice(1) ?? []];
+    const child = spawn(file, args, {
+      cwd: spec.cwd,
+      env: spec.env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let aborted = false;
+    let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    let killTimer: NodeJS.Timeout | undefined;
+    let spawnError: string | undefined;
+
+    const killGroup = (sig: NodeJS.Signals): void => {
+      if (child.pid === undefined) return;
+      try {
+        process.kill(-child.pid, sig);
+      } catch {
+        // ESRCH: the group is already gone.
+      }
+    };
+    const terminate = (): void => {
+      killGroup('SIGTERM');
+      killTimer ??= setTimeout(() => killGroup('SIGKILL'), grace);
+      killTimer.unref();
+    };
+    const onAbort = (): void => {
+      aborted = true;
+      terminate();
+    };
+    spec.signal?.addEventListener('abort', onAbort, { once: true });
+
+    const out = new LineSplitter((line) => spec.onLine?.('stdout', line));
+    const err = new LineSplitter((line) => spec.onLine?.('stderr', line));
+    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+
+    child.on('error', (error) => {
+      spawnError = error.message;
+    });
+    // The leader exited: end whatever it left in its group, which also frees
+    // pipes a background grandchild would otherwise hold open.
+    child.on('exit', (code, signal) => {
+      exit = { code, signal };
+      terminate();
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(killTimer);
+      spec.signal?.removeEventListener('abort', onAbort);
+      out.end();
+      err.end();
+      const result: ProcessResult = {
+        exitCode: exit?.code ?? code,
+        signal: exit?.signal ?? signal,
+        aborted,
+      };
+      if (spawnError !== undefined) result.spawnError = spawnError;
+      resolve(result);
+    });
+  });
+}

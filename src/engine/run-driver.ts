@@ -1,0 +1,267 @@
+/**
+ * @module engine/run-driver
+ * Drives one run to its end in this process: claims ready steps up to the
+ * concurrency limit, executes them, records outcomes, and reacts. Nothing
+ * scans or sleeps: a finished step's transition releases its dependents in
+ * the store, and the claim for the freed slot is queued right behind it, so
+ * both share one commit; a single timer is armed at the next retry due time.
+ *
+ * When no step is open the run settles: succeeded; or, after a failure or a
+ * run timeout, the rollbacks of succeeded tasks run (reverse completion
+ * order) as steps of their own, then failed / timed_out. Cancel (Ctrl-C)
+ * stops every process group and records the run cancelled, without rollback.
+ */
+import type { Clock } from '../core/clock.js';
+import type { EngineEventMap } from '../core/events.js';
+import type { RunStatus } from '../core/states.js';
+import { formatDuration } from '../core/duration.js';
+import type { AttemptOutcome, Claim, Store } from '../store/store.js';
+import type { TaskExecutor } from './task-executor.js';
+import { Deferred, DueTimer } from './wakeup.js';
+
+export interface DriverOptions {
+  runId: string;
+  owner: string;
+  concurrency: number;
+  leaseMs: number;
+  heartbeatMs: number;
+  failFast: boolean;
+  /** Absolute deadline of the run (ms epoch), if it has a timeout. */
+  deadline?: number;
+  timeoutMs?: number;
+  /** Tasks that have a rollback command. */
+  rollbackTasks: ReadonlySet<string>;
+}
+
+type Emit = <K extends keyof EngineEventMap>(name: K, payload: EngineEventMap[K]) => void;
+
+interface Running {
+  claim: Claim;
+  abort: AbortController;
+  done: Promise<void>;
+}
+
+type Ending = { kind: 'cancelled' | 'timed_out' | 'failed'; reason: string };
+
+export class RunDriver {
+  private readonly running = new Map<string, Running>();
+  private openSteps = 0;
+  private claiming = false;
+  private pumpAgain = false;
+  private writes = 0;
+  private ending: Ending | undefined;
+  private settling = false;
+  private readonly result = new Deferred<RunStatus>();
+  private readonly retryTimer: DueTimer;
+  private deadlineTimer: NodeJS.Timeout | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly store: Store,
+    private readonly executor: TaskExecutor,
+    private readonly clock: Clock,
+    private readonly emit: Emit,
+    private readonly opts: DriverOptions,
+  ) {
+    this.retryTimer = new DueTimer(() => clock.now(), () => this.pump());
+  }
+
+  /** Drive until the run ends; resolves with its final status. */
+  async drive(openSteps: number): Promise<RunStatus> {
+    this.openSteps = openSteps;
+    const { deadline } = this.opts;
+    if (deadline !== undefined) {
+      this.deadlineTimer = setTimeout(() => this.end({ kind: 'timed_out', reason: `run timed out after ${formatDuration(this.opts.timeoutMs ?? 0)}` }), Math.max(0, deadline - this.clock.now()));
+    }
+    this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.opts.heartbeatMs);
+    this.heartbeatTimer.unref();
+    const due = await this.store.nextDueAt(this.opts.runId);
+    if (due !== null) this.retryTimer.armAt(due);
+    this.pump();
+    try {
+      return await this.result.promise;
+    } finally {
+      this.retryTimer.clear();
+      clearTimeout(this.deadlineTimer);
+      clearInterval(this.heartbeatTimer);
+    }
+  }
+
+  /** Stop the run: every running process group is ended, the run recorded cancelled. */
+  cancel(reason = 'cancelled by user'): void {
+    this.end({ kind: 'cancelled', reason });
+  }
+
+  private pump(): void {
+    if (this.result.settled || this.settling) return;
+    if (this.ending) return this.maybeSettle();
+    const free = this.opts.concurrency - this.running.size;
+    if (this.claiming) {
+      this.pumpAgain = true;
+      return;
+    }
+    if (free <= 0) return;
+    this.claiming = true;
+    this.writes++;
+    this.store
+      .claimSteps({ runId: this.opts.runId, owner: this.opts.owner, limit: free, leaseMs: this.opts.leaseMs })
+      .then((claims) => {
+        for (const claim of claims) this.launch(claim);
+      })
+      .catch((error: unknown) => this.fatal(error))
+      .finally(() => {
+        this.writes--;
+        this.claiming = false;
+        if (this.pumpAgain) {
+          this.pumpAgain = false;
+          this.pump();
+        } else {
+          this.maybeSettle();
+        }
+      });
+  }
+
+  private launch(claim: Claim): void {
+    if (this.ending) {
+      // Claimed as the run was ending: hand it back as cancelled.
+      void this.store.cancelSteps(this.opts.runId, this.ending.reason);
+      return;
+    }
+    const abort = new AbortController();
+    this.emit('step:started', { runId: claim.runId, stepId: claim.stepId, kind: claim.kind, attempt: claim.attempt, at: this.clock.now() });
+    const done = this.executor
+      .execute(claim, abort.signal)
+      .catch((error: unknown): AttemptOutcome => ({ status: 'failed', error: (error as Error).message ?? String(error) }))
+      .then((outcome) => this.record(claim, outcome));
+    this.running.set(claim.stepId, { claim, abort, done });
+  }
+
+  private async record(claim: Claim, outcome: AttemptOutcome): Promise<void> {
+    this.writes++;
+    try {
+      const finished = this.store.finishStep(claim, outcome);
+      this.running.delete(claim.stepId);
+      // Queued behind the finish: claims what it released, in the same commit.
+      this.pump();
+      const result = await finished;
+      if (!result.accepted) return;
+      this.openSteps = result.openSteps;
+      const status = outcome.status === 'failed' ? (outcome.retryAt !== undefined ? 'retrying' : 'failed') : outcome.status;
+      const event: EngineEventMap['step:finished'] = {
+        runId: claim.runId,
+        stepId: claim.stepId,
+        kind: claim.kind,
+        attempt: claim.attempt,
+        status,
+        exitCode: outcome.status === 'skipped' ? null : (outcome.exitCode ?? null),
+        at: this.clock.now(),
+      };
+      if (outcome.status === 'failed') event.error = outcome.error;
+      if (outcome.status === 'skipped') event.error = outcome.reason;
+      if (outcome.status === 'failed' && outcome.retryAt !== undefined) {
+        event.retryAt = outcome.retryAt;
+        this.retryTimer.armAt(outcome.retryAt);
+      }
+      this.emit('step:finished', event);
+      if (status === 'failed' && claim.kind === 'task' && this.opts.failFast) {
+        this.end({ kind: 'failed', reason: `failFast: task ${claim.stepId} failed` });
+      }
+    } catch (error) {
+      this.fatal(error);
+    } finally {
+      this.writes--;
+      this.maybeSettle();
+    }
+  }
+
+  /** Cancel, time out or fail fast: stop all work now, then settle. */
+  private end(ending: Ending): void {
+    if (this.ending || this.result.settled) return;
+    this.ending = ending;
+    this.retryTimer.clear();
+    this.writes++;
+    void this.store
+      .cancelSteps(this.opts.runId, ending.reason)
+      .then((ids) => {
+        this.openSteps = 0;
+        if (ids.length > 0) this.emit('step:cancelled', { runId: this.opts.runId, stepIds: ids });
+      })
+      .catch((error: unknown) => this.fatal(error))
+      .finally(() => {
+        for (const r of this.running.values()) r.abort.abort(new Error(ending.reason));
+        this.writes--;
+        this.maybeSettle();
+      });
+  }
+
+  private maybeSettle(): void {
+    if (this.settling || this.result.settled) return;
+    if (this.openSteps > 0 && !this.ending) return;
+    if (this.running.size > 0 || this.claiming || this.writes > 0) return;
+    this.settling = true;
+    this.settle()
+      .then((status) => {
+        if (status) this.result.resolve(status);
+        else {
+          this.settling = false;
+          this.pump();
+        }
+      })
+      .catch((error: unknown) => this.fatal(error));
+  }
+
+  /** The run's final status, or undefined when rollbacks were added and the run goes on. */
+  private async settle(): Promise<RunStatus | undefined> {
+    const { runId } = this.opts;
+    const run = await this.store.getRun(runId);
+    if (!run) throw new Error(`run ${runId} disappeared from the store`);
+    const ending = this.ending;
+    if (ending?.kind === 'cancelled') return this.finish(['running', 'compensating'], 'cancelled', ending.reason);
+    if (run.status === 'compensating') {
+      return this.finish(['compensating'], run.thenStatus ?? 'failed', run.error);
+    }
+    const steps = await this.store.getSteps(runId);
+    const failed = steps.filter((s) => s.kind === 'task' && s.status === 'failed');
+    if (failed.length === 0 && ending === undefined) return this.finish(['running'], 'succeeded', null);
+    const then: RunStatus = ending?.kind === 'timed_out' ? 'timed_out' : 'failed';
+    const error = ending?.reason ?? `task${failed.length > 1 ? 's' : ''} ${failed.map((s) => s.id).join(', ')} failed`;
+    const targets = steps
+      .filter((s) => s.kind === 'task' && s.status === 'succeeded' && this.opts.rollbackTasks.has(s.id))
+      .sort((a, b) => (b.completedSeq ?? 0) - (a.completedSeq ?? 0))
+      .map((s) => s.id);
+    if (targets.length === 0) return this.finish(['running'], then, error);
+    await this.store.setRunStatus(runId, ['running'], 'compensating', { error, thenStatus: then });
+    await this.store.addRollbacks(runId, targets);
+    this.openSteps = targets.length;
+    this.ending = undefined;
+    return undefined;
+  }
+
+  private async finish(from: RunStatus[], to: RunStatus, error: string | null): Promise<RunStatus> {
+    await this.store.setRunStatus(this.opts.runId, from, to, { error });
+    this.emit('run:finished', { runId: this.opts.runId, status: to, error });
+    return to;
+  }
+
+  private async heartbeat(): Promise<void> {
+    const claims = [...this.running.values()].map((r) => r.claim);
+    if (claims.length === 0) return;
+    try {
+      const lost = await this.store.heartbeat(claims, this.opts.leaseMs);
+      for (const c of lost) this.running.get(c.stepId)?.abort.abort(new Error('lease lost'));
+    } catch (error) {
+      this.fatal(error);
+    }
+  }
+
+  private fatal(error: unknown): void {
+    if (this.result.settled) return;
+    for (const r of this.running.values()) r.abort.abort(error);
+    this.result.reject(error);
+  }
+
+  /** Wait for every running process to be gone (after cancel). */
+  async drained(): Promise<void> {
+    await Promise.allSettled([...this.running.values()].map((r) => r.done));
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * @module engine/task-executor
+ * Performs one claimed step of a file workflow: decides a skip (`if`,
+ * upstream failed), renders the command with shell-quoted values, runs it and
+ * its healthCheck in a process group with the attempt's timeout, collects
+ * outputs, and turns the result into an AttemptOutcome (retry or not).
+ */
+import type { Clock } from '../core/clock.js';
+import type { ExprContext, ExpressionHost } from '../core/expressions.js';
+import type { TaskDef, WorkflowDef } from '../core/model.js';
+import { backoffDelayMs, shouldRetry, type Random } from '../core/retry.js';
+import { formatDuration } from '../core/duration.js';
+import type { AttemptOutcome, Claim, Store, Stream } from '../store/store.js';
+import { collectOutputs, outputsPath, prepareOutputs } from './outputs-file.js';
+import { runProcess, type ProcessResult } from './process-runner.js';
+import type { SecretMasker } from './secret-masker.js';
+
+export interface RunContext {
+  runId: string;
+  def: WorkflowDef;
+  tasks: ReadonlyMap<string, TaskDef>;
+  input: Record<string, unknown>;
+  secrets: Record<string, string>;
+  masker: SecretMasker;
+  workdir: string;
+  baseEnv: NodeJS.ProcessEnv;
+}
+
+export interface ExecutorDeps {
+  store: Store;
+  expr: ExpressionHost;
+  clock: Clock;
+  random: Random;
+  killGraceMs: number;
+  log: (stepId: string, attempt: number, stream: Stream, line: string) => void;
+}
+
+export class TaskExecutor {
+  private readonly referenced = new Map<string, string[]>();
+
+  constructor(
+    private readonly run: RunContext,
+    private readonly deps: ExecutorDeps,
+  ) {}
+
+  async execute(claim: Claim, signal: AbortSignal): Promise<AttemptOutcome> {
+    const taskId = claim.kind === 'rollback' ? (claim.target as string) : claim.stepId;
+    const task = this.run.tasks.get(taskId);
+    if (!task) return { status: 'failed', error: `task "${taskId}" is not in the workflow definition` };
+    const ctx = await this.context(task);
+    if (claim.kind === 'task') {
+      const facts = { upstreamOk: claim.depsNotOk === 0, upstreamFailed: claim.depsNotOk > 0, cancelled: false };
+      let run: boolean;
+      try {
+        run = this.deps.expr.evaluateCondition(task.if, ctx, facts);
+      } catch (error) {
+        return { status: 'failed', error: `if: ${(error as Error).message}` };
+      }
+      if (!run) return { status: 'skipped', reason: task.if && facts.upstreamOk ? `if: ${task.if} was false` : 'an upstream task did not succeed' };
+    }
+    const log = (stream: Stream, line: string) => this.deps.log(claim.stepId, claim.attempt, stream, line);
+    const outFile = outputsPath(this.run.runId, claim.stepId, claim.attempt);
+    let outcome: AttemptOutcome;
+    try {
+      await prepareOutputs(outFile);
+      const command = claim.kind === 'rollback' ? { command: task.rollback as string } : this.commandOf(task, ctx);
+      const env = this.envFor(task, ctx, claim, outFile);
+      const cwd = task.cwd ? this.deps.expr.renderTemplate(task.cwd, ctx, 'raw') : undefined;
+      outcome = await this.runAttempt(task, claim, { ...command, env, cwd }, signal, log);
+    } catch (error) {
+      outcome = { status: 'failed', error: (error as Error).message };
+    }
+    const { outputs, problems } = await collectOutputs(outFile);
+    for (const p of problems) log('system', `$BATON_OUTPUT ${p}`);
+    if (outcome.status !== 'skipped' && Object.keys(outputs).length > 0) outcome.outputs = this.run.masker.maskRecord(outputs);
+    if (outcome.status === 'failed' && claim.kind === 'task') return this.decideRetry(task, claim, outcome, log);
+    return outcome;
+  }
+
+  private async runAttempt(
+    task: TaskDef,
+    claim: Claim,
+    spec: { command?: string; argv?: string[]; env: NodeJS.ProcessEnv; cwd: string | undefined },
+    runSignal: AbortSignal,
+    log: (stream: Stream, line: string) => void,
+  ): Promise<AttemptOutcome> {
+    const timeout = task.timeoutMs !== undefined ? AbortSignal.timeout(task.timeoutMs) : undefined;
+    const signal = timeout ? AbortSignal.any([runSignal, timeout]) : runSignal;
+    const cwd = spec.cwd ? resolveIn(this.run.workdir, spec.cwd) : this.run.workdir;
+    const base = { env: spec.env, cwd, signal, killGraceMs: this.deps.killGraceMs, onLine: log };
+    const main = await runProcess(spec.command !== undefined ? { ...base, command: spec.command } : { ...base, argv: spec.argv ?? [] });
+    const failure = this.describe(main, timeout, task, 'command');
+    if (failure) return failure;
+    if (claim.kind === 'task' && task.healthCheck) {
+      log('system', `healthCheck: ${task.healthCheck}`);
+      const check = await runProcess({ ...base, command: task.healthCheck });
+      const checkFailure = this.describe(check, timeout, task, 'healthCheck');
+      if (checkFailure) return checkFailure;
+    }
+    return { status: 'succeeded', exitCode: main.exitCode };
+  }
+
+  private describe(result: ProcessResult, timeout: AbortSignal | undefined, task: TaskDef, what: string): AttemptOutcome | undefined {
+    if (result.spawnError) return { status: 'failed', exitCode: null, error: `${what} could not start: ${result.spawnError}` };
+    if (result.aborted) {
+      const error = timeout?.aborted ? `timed out after ${formatDuration(task.timeoutMs ?? 0)}` : 'cancelled';
+      return { status: 'failed', exitCode: result.exitCode, error };
+    }
+    if (result.exitCode === 0) return undefined;
+    const error = result.exitCode !== null ? `${what} exited with code ${result.exitCode}` : `${what} was killed by ${result.signal}`;
+    return { status: 'failed', exitCode: result.exitCode, error };
+  }
+
+  private decideRetry(task: TaskDef, claim: Claim, outcome: AttemptOutcome & { status: 'failed' }, log: (s: Stream, l: string) => void): AttemptOutcome {
+    const failures = claim.failures + 1;
+    if (!shouldRetry(task.retry, { failures, exitCode: outcome.exitCode ?? null })) {
+      log('system', `${outcome.error}; attempt ${failures} of ${task.retry.attempts}, not retrying`);
+      return outcome;
+    }
+    const delay = backoffDelayMs(task.retry, failures + 1, this.deps.random);
+    log('system', `${outcome.error}; retrying in ${formatDuration(delay)} (attempt ${failures + 1} of ${task.retry.attempts})`);
+    return { ...outcome, retryAt: this.deps.clock.now() + delay };
+  }
+
+  private commandOf(task: TaskDef, ctx: ExprContext): { command?: string; argv?: string[] } {
+    if (task.command !== undefined) return { command: this.deps.expr.renderTemplate(task.command, ctx, 'shell') };
+    return { argv: (task.args ?? []).map((a) => this.deps.expr.renderTemplate(a, ctx, 'raw')) };
+  }
+
+  private async context(task: TaskDef): Promise<ExprContext> {
+    const ids = this.referencedBy(task);
+    const tasks: ExprContext['tasks'] = {};
+    if (ids.length > 0) {
+      const found = await this.deps.store.getOutputs(this.run.runId, ids);
+      for (const [id, v] of found) tasks[id] = v;
+    }
+    return { inputs: this.run.input, env: { ...this.run.def.env, ...task.env }, secrets: this.run.secrets, tasks };
+  }
+
+  private referencedBy(task: TaskDef): string[] {
+    let ids = this.referenced.get(task.id);
+    if (!ids) {
+      const texts = [task.command, task.if, task.cwd, task.rollback, task.healthCheck, ...(task.args ?? []), ...Object.values(task.env), ...Object.values(this.run.def.env)];
+      const all = new Set<string>();
+      for (const t of texts) if (t) for (const id of this.deps.expr.referencedTasks(t)) all.add(id);
+      ids = [...all];
+      this.referenced.set(task.id, ids);
+    }
+    return ids;
+  }
+
+  private envFor(task: TaskDef, ctx: ExprContext, claim: Claim, outFile: string): NodeJS.ProcessEnv {
+    const render = (v: string) => this.deps.expr.renderTemplate(v, ctx, 'raw');
+    const env: NodeJS.ProcessEnv = { ...this.run.baseEnv };
+    for (const [k, v] of Object.entries(this.run.def.env)) env[k] = render(v);
+    for (const [k, v] of Object.entries(task.env)) env[k] = render(v);
+    for (const [k, v] of Object.entries(this.run.input)) env[inputEnvName(k)] = typeof v === 'string' ? v : JSON.stringify(v);
+    for (const [k, v] of Object.entries(this.run.secrets)) env[k] = v;
+    env.BATON_RUN_ID = this.run.runId;
+    env.BATON_WORKFLOW = this.run.def.name;
+    env.BATON_TASK_ID = task.id;
+    env.BATON_STEP_ID = claim.stepId;
+    env.BATON_ATTEMPT = String(claim.attempt);
+    env.BATON_IDEMPOTENCY_KEY = `${this.run.runId}:${claim.stepId}`;
+    env.BATON_OUTPUT = outFile;
+    return env;
+  }
+}
+
+export function inputEnvName(name: string): string {
+  return `BATON_INPUT_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+}
+
+function resolveIn(base: string, path: string): string {
+  return path.startsWith('/') ? path : `${base}/${path}`;
+}

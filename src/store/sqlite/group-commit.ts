@@ -1,0 +1,89 @@
+/**
+ * @module store/sqlite/group-commit
+ * Group commit for a synchronous SQLite connection: operations queued in the
+ * same turn of the event loop run in one transaction (one fsync), each inside
+ * its own savepoint so one failing operation does not undo the others. Every
+ * caller's promise settles only after the transaction committed: nothing is
+ * acknowledged before it is durable.
+ */
+import type { Database, Statement } from 'better-sqlite3';
+
+interface Pending {
+  op: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+export class GroupCommit {
+  private queue: Pending[] = [];
+  private scheduled = false;
+  private readonly begin: Statement;
+  private readonly commit: Statement;
+  private readonly rollback: Statement;
+  private readonly savepoint: Statement;
+  private readonly release: Statement;
+  private readonly rollbackTo: Statement;
+
+  constructor(private readonly db: Database) {
+    this.begin = db.prepare('BEGIN IMMEDIATE');
+    this.commit = db.prepare('COMMIT');
+    this.rollback = db.prepare('ROLLBACK');
+    this.savepoint = db.prepare('SAVEPOINT op');
+    this.release = db.prepare('RELEASE op');
+    this.rollbackTo = db.prepare('ROLLBACK TO op');
+  }
+
+  /** Queue a write; resolves with its result once committed. */
+  write<T>(op: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ op, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** A read sees every write queued before it. */
+  read<T>(op: () => T): Promise<T> {
+    if (this.queue.length > 0) return this.write(op);
+    try {
+      return Promise.resolve(op());
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Run whatever is queued now (used before closing). */
+  flush(): void {
+    this.scheduled = false;
+    const batch = this.queue;
+    if (batch.length === 0) return;
+    this.queue = [];
+    const results: Array<{ ok: boolean; value: unknown }> = [];
+    try {
+      this.begin.run();
+      for (const item of batch) {
+        this.savepoint.run();
+        try {
+          results.push({ ok: true, value: item.op() });
+          this.release.run();
+        } catch (error) {
+          this.rollbackTo.run();
+          this.release.run();
+          results.push({ ok: false, value: error });
+        }
+      }
+      this.commit.run();
+    } catch (error) {
+      if (this.db.inTransaction) this.rollback.run();
+      for (const item of batch) item.reject(error);
+      return;
+    }
+    batch.forEach((item, i) => {
+      const r = results[i] as { ok: boolean; value: unknown };
+      if (r.ok) item.resolve(r.value);
+      else item.reject(r.value);
+    });
+  }
+}

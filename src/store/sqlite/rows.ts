@@ -1,0 +1,147 @@
+/**
+ * @module store/sqlite/rows
+ * Rows as SQLite returns them, mapped to the Store's camelCase objects in one place.
+ */
+import type { WorkflowDef } from '../../core/model.js';
+import type { AttemptStatus, RunStatus, StepKind, StepStatus } from '../../core/states.js';
+import type { AttemptRow, EventRow, RunRow, StepRow, StoredLogLine, Stream } from '../store.js';
+
+export interface RunRecord {
+  id: string;
+  workflow: string;
+  status: string;
+  run_attempt: number;
+  input: string;
+  definition: string;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  owner: string | null;
+  error: string | null;
+  then_status: string | null;
+}
+
+export function toRun(r: RunRecord): RunRow {
+  return {
+    id: r.id,
+    workflow: r.workflow,
+    status: r.status as RunStatus,
+    runAttempt: r.run_attempt,
+    input: JSON.parse(r.input) as Record<string, unknown>,
+    definition: JSON.parse(r.definition) as WorkflowDef,
+    createdAt: r.created_at,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    owner: r.owner,
+    error: r.error,
+    thenStatus: r.then_status as RunStatus | null,
+  };
+}
+
+export interface StepRecord {
+  run_id: string;
+  id: string;
+  kind: string;
+  target: string | null;
+  status: string;
+  attempt: number;
+  failures: number;
+  exit_code: number | null;
+  started_at: number | null;
+  finished_at: number | null;
+  ready_at: number | null;
+  outputs: string | null;
+  error: string | null;
+  completed_seq: number | null;
+  depends_on: string;
+}
+
+export function toStep(r: StepRecord): StepRow {
+  return {
+    runId: r.run_id,
+    id: r.id,
+    kind: r.kind as StepKind,
+    status: r.status as StepStatus,
+    attempt: r.attempt,
+    failures: r.failures,
+    exitCode: r.exit_code,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    readyAt: r.ready_at,
+    outputs: r.outputs ? (JSON.parse(r.outputs) as Record<string, string>) : {},
+    error: r.error,
+    completedSeq: r.completed_seq,
+    dependsOn: JSON.parse(r.depends_on) as string[],
+    target: r.target,
+  };
+}
+
+export interface AttemptRecord {
+  run_id: string;
+  step_id: string;
+  attempt: number;
+  status: string;
+  owner: string;
+  started_at: number;
+  finished_at: number | null;
+  exit_code: number | null;
+  error: string | null;
+}
+
+export function toAttempt(r: AttemptRecord): AttemptRow {
+  return {
+    runId: r.run_id,
+    stepId: r.step_id,
+    attempt: r.attempt,
+    status: r.status as AttemptStatus,
+    owner: r.owner,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    exitCode: r.exit_code,
+    error: r.error,
+  };
+}
+
+export interface EventRecord {
+  seq: number;
+  run_id: string;
+  at: number;
+  type: string;
+  step_id: string | null;
+  attempt: number | null;
+  data: string | null;
+}
+
+export function toEvent(r: EventRecord): EventRow {
+  return {
+    seq: r.seq,
+    runId: r.run_id,
+    at: r.at,
+    type: r.type,
+    stepId: r.step_id,
+    attempt: r.attempt,
+    data: r.data ? (JSON.parse(r.data) as Record<string, unknown>) : null,
+  };
+}
+
+export interface LogRecord {
+  seq: number;
+  run_id: string;
+  step_id: string;
+  attempt: number;
+  stream: string;
+  at: number;
+  line: string;
+}
+
+export function toLog(r: LogRecord): StoredLogLine {
+  return {
+    seq: r.seq,
+    runId: r.run_id,
+    stepId: r.step_id,
+    attempt: r.attempt,
+    stream: r.stream as Stream,
+    at: r.at,
+    line: r.line,
+  };
+}

@@ -1,0 +1,239 @@
+/**
+ * @module store/sqlite/sqlite-store
+ * The embedded Store: one SQLite file in WAL mode, prepared statements, group
+ * commit. Durability is explicit: `full` fsyncs the WAL before a transition is
+ * acknowledged (survives power loss); `normal` survives any process crash,
+ * `kill -9` included, but may lose the last transactions on power loss.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { systemClock, type Clock } from '../../core/clock.js';
+import { BatonError } from '../../core/errors.js';
+import type {
+  AttemptOutcome,
+  AttemptRow,
+  Claim,
+  ClaimRequest,
+  EventRow,
+  FinishResult,
+  LogLine,
+  LogQuery,
+  NewRun,
+  RunQuery,
+  RunRow,
+  StepRow,
+  Store,
+  StoredLogLine,
+} from '../store.js';
+import type { RunStatus, StepStatus } from '../../core/states.js';
+import { GroupCommit } from './group-commit.js';
+import { migrate } from './migrate.js';
+import { toAttempt, toEvent, toLog, toRun, toStep, type AttemptRecord, type EventRecord, type LogRecord, type RunRecord, type StepRecord } from './rows.js';
+import { Transitions } from './transitions.js';
+
+export type Durability = 'full' | 'normal';
+
+export interface SqliteStoreOptions {
+  /** File path, or ':memory:'. */
+  path: string;
+  durability?: Durability;
+  clock?: Clock;
+  /** How long to wait for another process's write lock (ms). */
+  busyTimeoutMs?: number;
+}
+
+const STEP_COLUMNS = `run_id, id, kind, target, status, attempt, failures, exit_code, started_at, finished_at,
+  ready_at, outputs, error, completed_seq, depends_on`;
+
+export class SqliteStore implements Store {
+  private readonly db: Database.Database;
+  private readonly tx: GroupCommit;
+  private transitions!: Transitions;
+  private readonly clock: Clock;
+
+  constructor(options: SqliteStoreOptions) {
+    this.clock = options.clock ?? systemClock;
+    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+    try {
+      this.db = new Database(options.path);
+    } catch (cause) {
+      throw new BatonError('STORE', `cannot open the database ${options.path}: ${(cause as Error).message}`, { cause });
+    }
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`synchronous = ${options.durability === 'normal' ? 'NORMAL' : 'FULL'}`);
+    this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 10_000}`);
+    this.db.pragma('foreign_keys = ON');
+    this.tx = new GroupCommit(this.db);
+  }
+
+  migrate(): Promise<void> {
+    migrate(this.db);
+    this.transitions = new Transitions(this.db, this.clock);
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    this.tx.flush();
+    this.db.close();
+    return Promise.resolve();
+  }
+
+  createRun(run: NewRun, owner: string): Promise<void> {
+    return this.tx.write(() => this.transitions.createRun(run, owner));
+  }
+
+  takeRun(runId: string, owner: string): Promise<{ previousOwner: string | null }> {
+    return this.tx.write(() => ({ previousOwner: this.transitions.takeRun(runId, owner) }));
+  }
+
+  claimSteps(req: ClaimRequest): Promise<Claim[]> {
+    return this.tx.write(() => this.transitions.claim(req));
+  }
+
+  heartbeat(claims: readonly Claim[], leaseMs: number): Promise<Claim[]> {
+    return this.tx.write(() => this.transitions.heartbeat(claims, leaseMs));
+  }
+
+  finishStep(claim: Claim, outcome: AttemptOutcome): Promise<FinishResult> {
+    return this.tx.write(() => this.transitions.finish(claim, outcome));
+  }
+
+  recoverRun(runId: string): Promise<number> {
+    return this.tx.write(() => this.transitions.recoverRun(runId));
+  }
+
+  sweepExpired(): Promise<number> {
+    return this.tx.write(() => this.transitions.sweepExpired());
+  }
+
+  nextDueAt(runId: string): Promise<number | null> {
+    return this.tx.read(() => {
+      const row = this.db
+        .prepare(`SELECT MIN(ready_at) AS due FROM steps WHERE run_id = ? AND status IN ('ready', 'retrying')`)
+        .get(runId) as { due: number | null };
+      return row.due;
+    });
+  }
+
+  cancelSteps(runId: string, reason: string): Promise<string[]> {
+    return this.tx.write(() => this.transitions.cancelSteps(runId, reason));
+  }
+
+  addRollbacks(runId: string, targets: readonly string[]): Promise<void> {
+    return this.tx.write(() => this.transitions.addRollbacks(runId, targets));
+  }
+
+  setRunStatus(runId: string, from: readonly RunStatus[], to: RunStatus, fields: { error?: string | null; thenStatus?: RunStatus } = {}): Promise<boolean> {
+    return this.tx.write(() => this.transitions.setRunStatus(runId, from, to, fields.error ?? null, fields.thenStatus ?? null));
+  }
+
+  resetForRetry(runId: string, owner: string): Promise<string[]> {
+    return this.tx.write(() => this.transitions.resetForRetry(runId, owner));
+  }
+
+  appendEvent(runId: string, type: string, fields: { stepId?: string; attempt?: number; data?: Record<string, unknown> } = {}): Promise<void> {
+    return this.tx.write(() => this.transitions.event(runId, type, fields.stepId, fields.attempt, fields.data));
+  }
+
+  appendLogs(lines: readonly LogLine[]): Promise<void> {
+    if (lines.length === 0) return Promise.resolve();
+    return this.tx.write(() => {
+      const insert = this.db.prepare('INSERT INTO logs (run_id, step_id, attempt, stream, at, line) VALUES (?, ?, ?, ?, ?, ?)');
+      for (const l of lines) insert.run(l.runId, l.stepId, l.attempt, l.stream, l.at, l.line);
+    });
+  }
+
+  getRun(runId: string): Promise<RunRow | undefined> {
+    return this.tx.read(() => {
+      const r = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(runId) as RunRecord | undefined;
+      return r ? toRun(r) : undefined;
+    });
+  }
+
+  findRunId(prefix: string): Promise<string | undefined> {
+    return this.tx.read(() => {
+      const rows = this.db
+        .prepare(`SELECT id FROM runs WHERE id >= ? AND id < ? || char(1114111) LIMIT 2`)
+        .all(prefix, prefix) as Array<{ id: string }>;
+      if (rows.length > 1) {
+        throw new BatonError('USAGE', `run id prefix "${prefix}" is ambiguous; give more characters`);
+      }
+      return rows[0]?.id;
+    });
+  }
+
+  listRuns(query: RunQuery = {}): Promise<RunRow[]> {
+    return this.tx.read(() => {
+      const where: string[] = [];
+      const params: unknown[] = [];
+      if (query.workflow) {
+        where.push('workflow = ?');
+        params.push(query.workflow);
+      }
+      if (query.status) {
+        where.push('status = ?');
+        params.push(query.status);
+      }
+      if (query.before) {
+        where.push('(created_at, id) < (SELECT created_at, id FROM runs WHERE id = ?)');
+        params.push(query.before);
+      }
+      const sql = `SELECT * FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
+        ORDER BY created_at DESC, id DESC LIMIT ?`;
+      params.push(query.limit ?? 20);
+      return (this.db.prepare(sql).all(...params) as RunRecord[]).map(toRun);
+    });
+  }
+
+  getSteps(runId: string): Promise<StepRow[]> {
+    return this.tx.read(() =>
+      (this.db.prepare(`SELECT ${STEP_COLUMNS} FROM steps WHERE run_id = ? ORDER BY ord`).all(runId) as StepRecord[]).map(toStep),
+    );
+  }
+
+  getAttempts(runId: string, stepId?: string): Promise<AttemptRow[]> {
+    return this.tx.read(() => {
+      const rows = stepId
+        ? this.db.prepare('SELECT * FROM attempts WHERE run_id = ? AND step_id = ? ORDER BY attempt').all(runId, stepId)
+        : this.db.prepare('SELECT * FROM attempts WHERE run_id = ? ORDER BY started_at, step_id, attempt').all(runId);
+      return (rows as AttemptRecord[]).map(toAttempt);
+    });
+  }
+
+  getEvents(runId: string, afterSeq = 0): Promise<EventRow[]> {
+    return this.tx.read(() =>
+      (this.db.prepare('SELECT * FROM events WHERE run_id = ? AND seq > ? ORDER BY seq').all(runId, afterSeq) as EventRecord[]).map(toEvent),
+    );
+  }
+
+  getLogs(q: LogQuery): Promise<StoredLogLine[]> {
+    return this.tx.read(() => {
+      const where = ['run_id = ?', 'seq > ?'];
+      const params: unknown[] = [q.runId, q.afterSeq ?? 0];
+      if (q.stepId !== undefined) {
+        where.push('step_id = ?');
+        params.push(q.stepId);
+      }
+      if (q.attempt !== undefined) {
+        where.push('attempt = ?');
+        params.push(q.attempt);
+      }
+      params.push(q.limit ?? -1);
+      const sql = `SELECT * FROM logs WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`;
+      return (this.db.prepare(sql).all(...params) as LogRecord[]).map(toLog);
+    });
+  }
+
+  getOutputs(runId: string, stepIds: readonly string[]): Promise<Map<string, { status: StepStatus; outputs: Record<string, string> }>> {
+    return this.tx.read(() => {
+      const out = new Map<string, { status: StepStatus; outputs: Record<string, string> }>();
+      const get = this.db.prepare('SELECT status, outputs FROM steps WHERE run_id = ? AND id = ?');
+      for (const id of stepIds) {
+        const r = get.get(runId, id) as { status: string; outputs: string | null } | undefined;
+        if (r) out.set(id, { status: r.status as StepStatus, outputs: r.outputs ? (JSON.parse(r.outputs) as Record<string, string>) : {} });
+      }
+      return out;
+    });
+  }
+}

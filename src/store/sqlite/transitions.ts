@@ -1,0 +1,281 @@
+/**
+ * @module store/sqlite/transitions
+ * The guarded step and run transitions, as prepared statements run
+ * synchronously inside a transaction that GroupCommit opens. Each guard is in
+ * the WHERE clause (expected status, lease epoch); zero rows is a refused
+ * transition, reported to the caller, never an overwrite.
+ */
+import type { Database, Statement } from 'better-sqlite3';
+import type { Clock } from '../../core/clock.js';
+import type { AttemptOutcome, Claim, ClaimRequest, FinishResult, NewRun } from '../store.js';
+
+interface ClaimedRecord {
+  id: string;
+  kind: string;
+  attempt: number;
+  epoch: number;
+  failures: number;
+  deps_not_ok: number;
+  target: string | null;
+}
+
+const FINAL = `('succeeded', 'failed', 'skipped', 'cancelled', 'compensated')`;
+
+export class Transitions {
+  private readonly s: Record<string, Statement>;
+
+  constructor(
+    private readonly db: Database,
+    private readonly clock: Clock,
+  ) {
+    const p = (sql: string) => db.prepare(sql);
+    this.s = {
+      insertRun: p(`INSERT INTO runs (id, workflow, status, input, definition, created_at, started_at, owner, open_steps)
+        VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?)`),
+      insertStep: p(`INSERT INTO steps (run_id, id, status, deps_unmet, depends_on, ready_at, ord)
+        VALUES (?, ?, ?, ?, ?, ?, ?)`),
+      insertEdge: p(`INSERT OR IGNORE INTO step_edges (run_id, dep_id, step_id) VALUES (?, ?, ?)`),
+      insertEvent: p(`INSERT INTO events (run_id, at, type, step_id, attempt, data) VALUES (?, ?, ?, ?, ?, ?)`),
+      runOwner: p(`SELECT owner FROM runs WHERE id = ?`),
+      takeRun: p(`UPDATE runs SET owner = ? WHERE id = ?`),
+      claim: p(`UPDATE steps SET status = 'running', attempt = attempt + 1, epoch = epoch + 1,
+          lease_owner = ?, lease_until = ?, started_at = COALESCE(started_at, ?)
+        WHERE (run_id, id) IN (
+          SELECT run_id, id FROM steps
+          WHERE run_id = ? AND status IN ('ready', 'retrying') AND ready_at <= ?
+          ORDER BY ready_at, ord LIMIT ?)
+        RETURNING id, kind, attempt, epoch, failures, deps_not_ok, target`),
+      insertAttempt: p(`INSERT INTO attempts (run_id, step_id, attempt, status, owner, started_at) VALUES (?, ?, ?, 'running', ?, ?)`),
+      heartbeat: p(`UPDATE steps SET lease_until = ? WHERE run_id = ? AND id = ? AND status = 'running' AND epoch = ?`),
+      finish: p(`UPDATE steps SET status = ?, finished_at = ?, exit_code = ?, outputs = ?, error = ?,
+          failures = failures + ?, ready_at = ?, lease_owner = NULL, lease_until = NULL,
+          completed_seq = CASE WHEN ? = 'succeeded'
+            THEN (SELECT completed_seq + 1 FROM runs WHERE id = ?) ELSE completed_seq END
+        WHERE run_id = ? AND id = ? AND status = 'running' AND epoch = ?
+        RETURNING kind, target`),
+      bumpCompletedSeq: p(`UPDATE runs SET completed_seq = completed_seq + 1 WHERE id = ?`),
+      finishAttempt: p(`UPDATE attempts SET status = ?, finished_at = ?, exit_code = ?, error = ?
+        WHERE run_id = ? AND step_id = ? AND attempt = ?`),
+      unclaimSkipped: p(`UPDATE steps SET attempt = attempt - 1 WHERE run_id = ? AND id = ?`),
+      deleteAttempt: p(`DELETE FROM attempts WHERE run_id = ? AND step_id = ? AND attempt = ?`),
+      release: p(`UPDATE steps SET deps_unmet = deps_unmet - 1, deps_not_ok = deps_not_ok + ?,
+          status = CASE WHEN deps_unmet = 1 THEN 'ready' ELSE status END,
+          ready_at = CASE WHEN deps_unmet = 1 THEN ? ELSE ready_at END
+        WHERE run_id = ? AND status = 'pending'
+          AND id IN (SELECT step_id FROM step_edges WHERE run_id = ? AND dep_id = ?)`),
+      closeStep: p(`UPDATE runs SET open_steps = open_steps - 1 WHERE id = ? RETURNING open_steps`),
+      openSteps: p(`SELECT open_steps FROM runs WHERE id = ?`),
+      compensate: p(`UPDATE steps SET status = 'compensated' WHERE run_id = ? AND id = ? AND status = 'succeeded'`),
+      crashRunning: p(`UPDATE steps SET status = 'ready', ready_at = ?, lease_owner = NULL, lease_until = NULL
+        WHERE run_id = ? AND status = 'running' RETURNING id, attempt`),
+      expired: p(`SELECT run_id, id FROM steps WHERE status = 'running' AND lease_until < ?`),
+      crashOne: p(`UPDATE steps SET status = 'ready', ready_at = ?, lease_owner = NULL, lease_until = NULL
+        WHERE run_id = ? AND id = ? AND status = 'running' AND lease_until < ? RETURNING attempt`),
+      crashAttempt: p(`UPDATE attempts SET status = 'crashed', finished_at = ?, error = ?
+        WHERE run_id = ? AND step_id = ? AND attempt = ? AND status = 'running'`),
+      runningSteps: p(`SELECT id FROM steps WHERE run_id = ? AND status = 'running'`),
+      cancelSteps: p(`UPDATE steps SET status = 'cancelled', finished_at = ?, error = COALESCE(error, ?),
+          lease_owner = NULL, lease_until = NULL
+        WHERE run_id = ? AND status NOT IN ${FINAL} RETURNING id`),
+      cancelAttempts: p(`UPDATE attempts SET status = 'cancelled', finished_at = ?, error = ?
+        WHERE run_id = ? AND status = 'running'`),
+      zeroOpen: p(`UPDATE runs SET open_steps = 0 WHERE id = ?`),
+      upsertRollback: p(`INSERT INTO steps (run_id, id, kind, target, status, deps_unmet, depends_on, ready_at, ord)
+          VALUES (?, ?, 'rollback', ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (run_id, id) DO UPDATE SET status = excluded.status, deps_unmet = excluded.deps_unmet,
+          deps_not_ok = 0, depends_on = excluded.depends_on, ready_at = excluded.ready_at, failures = 0,
+          started_at = NULL, finished_at = NULL, exit_code = NULL, error = NULL, outputs = NULL`),
+      addOpen: p(`UPDATE runs SET open_steps = open_steps + ? WHERE id = ?`),
+      maxOrd: p(`SELECT COALESCE(MAX(ord), 0) AS m FROM steps WHERE run_id = ?`),
+      setRunStatus: p(`UPDATE runs SET status = ?, error = ?, then_status = ?,
+          finished_at = CASE WHEN ? IN ('succeeded', 'failed', 'cancelled', 'timed_out') THEN ? ELSE NULL END
+        WHERE id = ? AND status IN (SELECT value FROM json_each(?)) RETURNING id`),
+      resetSteps: p(`UPDATE steps SET status = 'pending', failures = 0, exit_code = NULL, error = NULL, outputs = NULL,
+          started_at = NULL, finished_at = NULL, ready_at = NULL, deps_not_ok = 0, completed_seq = NULL
+        WHERE run_id = ? AND kind = 'task' AND status IN ('failed', 'skipped', 'cancelled', 'compensated')
+        RETURNING id`),
+      recount: p(`UPDATE steps SET deps_unmet = (
+            SELECT count(*) FROM step_edges e JOIN steps d ON d.run_id = e.run_id AND d.id = e.dep_id
+            WHERE e.run_id = steps.run_id AND e.step_id = steps.id AND d.status <> 'succeeded')
+        WHERE run_id = ? AND status = 'pending'`),
+      readyUnblocked: p(`UPDATE steps SET status = 'ready', ready_at = ? WHERE run_id = ? AND status = 'pending' AND deps_unmet = 0`),
+      reopenRun: p(`UPDATE runs SET status = 'running', run_attempt = run_attempt + 1, finished_at = NULL, error = NULL,
+          then_status = NULL, started_at = ?,
+          owner = ?, open_steps = ? WHERE id = ?`),
+    };
+  }
+
+  private st(name: string): Statement {
+    return this.s[name] as Statement;
+  }
+
+  event(runId: string, type: string, stepId?: string | null, attempt?: number | null, data?: Record<string, unknown> | null): void {
+    this.st('insertEvent').run(runId, this.clock.now(), type, stepId ?? null, attempt ?? null, data ? JSON.stringify(data) : null);
+  }
+
+  createRun(run: NewRun, owner: string): void {
+    const now = this.clock.now();
+    this.st('insertRun').run(run.id, run.workflow, JSON.stringify(run.input), JSON.stringify(run.definition), now, now, owner, run.steps.length);
+    const insertStep = this.st('insertStep');
+    const insertEdge = this.st('insertEdge');
+    run.steps.forEach((step, i) => {
+      const deps = new Set(step.dependsOn);
+      insertStep.run(run.id, step.id, deps.size === 0 ? 'ready' : 'pending', deps.size, JSON.stringify([...deps]), deps.size === 0 ? now : null, i);
+      for (const dep of deps) insertEdge.run(run.id, dep, step.id);
+    });
+    this.event(run.id, 'run:started', null, null, { workflow: run.workflow, steps: run.steps.length });
+  }
+
+  takeRun(runId: string, owner: string): string | null {
+    const row = this.st('runOwner').get(runId) as { owner: string | null } | undefined;
+    this.st('takeRun').run(owner, runId);
+    return row?.owner ?? null;
+  }
+
+  claim(req: ClaimRequest): Claim[] {
+    const now = this.clock.now();
+    const rows = this.st('claim').all(req.owner, now + req.leaseMs, now, req.runId, now, req.limit) as ClaimedRecord[];
+    const insertAttempt = this.st('insertAttempt');
+    return rows.map((r) => {
+      insertAttempt.run(req.runId, r.id, r.attempt, req.owner, now);
+      const claim: Claim = {
+        runId: req.runId,
+        stepId: r.id,
+        kind: r.kind as Claim['kind'],
+        attempt: r.attempt,
+        epoch: r.epoch,
+        failures: r.failures,
+        depsNotOk: r.deps_not_ok,
+      };
+      if (r.target !== null) claim.target = r.target;
+      return claim;
+    });
+  }
+
+  heartbeat(claims: readonly Claim[], leaseMs: number): Claim[] {
+    const until = this.clock.now() + leaseMs;
+    const hb = this.st('heartbeat');
+    return claims.filter((c) => hb.run(until, c.runId, c.stepId, c.epoch).changes === 0);
+  }
+
+  finish(claim: Claim, outcome: AttemptOutcome): FinishResult {
+    const now = this.clock.now();
+    const { runId, stepId, attempt } = claim;
+    let status: string;
+    let exitCode: number | null = null;
+    let error: string | null = null;
+    let readyAt: number | null = null;
+    let outputs: string | null = null;
+    let failed = 0;
+    if (outcome.status === 'succeeded') {
+      status = 'succeeded';
+      exitCode = outcome.exitCode ?? null;
+      outputs = outcome.outputs ? JSON.stringify(outcome.outputs) : null;
+    } else if (outcome.status === 'failed') {
+      status = outcome.retryAt !== undefined ? 'retrying' : 'failed';
+      exitCode = outcome.exitCode ?? null;
+      error = outcome.error;
+      readyAt = outcome.retryAt ?? null;
+      outputs = outcome.outputs ? JSON.stringify(outcome.outputs) : null;
+      failed = 1;
+    } else {
+      status = 'skipped';
+      error = outcome.reason;
+    }
+    const row = this.st('finish').get(status, now, exitCode, outputs, error, failed, readyAt, status, runId, runId, stepId, claim.epoch) as
+      | { kind: string; target: string | null }
+      | undefined;
+    if (!row) {
+      const open = this.st('openSteps').get(runId) as { open_steps: number } | undefined;
+      return { accepted: false, openSteps: open?.open_steps ?? 0 };
+    }
+    if (status === 'succeeded') this.st('bumpCompletedSeq').run(runId);
+    if (status === 'skipped') {
+      this.st('deleteAttempt').run(runId, stepId, attempt);
+      this.st('unclaimSkipped').run(runId, stepId);
+      this.event(runId, 'step:skipped', stepId, null, { reason: error });
+    } else {
+      this.st('finishAttempt').run(status === 'succeeded' ? 'succeeded' : 'failed', now, exitCode, error, runId, stepId, attempt);
+      const data: Record<string, unknown> = { exitCode };
+      if (error !== null) data.error = error;
+      if (readyAt !== null) data.retryAt = readyAt;
+      this.event(runId, `step:${status}`, stepId, attempt, data);
+    }
+    if (status === 'retrying') {
+      const open = this.st('openSteps').get(runId) as { open_steps: number };
+      return { accepted: true, openSteps: open.open_steps };
+    }
+    if (row.kind === 'rollback' && status === 'succeeded' && row.target) this.st('compensate').run(runId, row.target);
+    // A rollback chain goes on past a failed rollback: each undo is independent.
+    const notOk = status === 'succeeded' || row.kind === 'rollback' ? 0 : 1;
+    this.st('release').run(notOk, now, runId, runId, stepId);
+    const open = this.st('closeStep').get(runId) as { open_steps: number };
+    return { accepted: true, openSteps: open.open_steps };
+  }
+
+  recoverRun(runId: string): number {
+    const now = this.clock.now();
+    const rows = this.st('crashRunning').all(now, runId) as Array<{ id: string; attempt: number }>;
+    for (const r of rows) this.crashed(runId, r.id, r.attempt, now, 'the process running it stopped');
+    return rows.length;
+  }
+
+  sweepExpired(): number {
+    const now = this.clock.now();
+    const rows = this.st('expired').all(now) as Array<{ run_id: string; id: string }>;
+    let n = 0;
+    for (const r of rows) {
+      const hit = this.st('crashOne').get(now, r.run_id, r.id, now) as { attempt: number } | undefined;
+      if (!hit) continue;
+      this.crashed(r.run_id, r.id, hit.attempt, now, 'lease expired');
+      n++;
+    }
+    return n;
+  }
+
+  private crashed(runId: string, stepId: string, attempt: number, now: number, why: string): void {
+    this.st('crashAttempt').run(now, why, runId, stepId, attempt);
+    this.event(runId, 'step:crashed', stepId, attempt, { error: why });
+  }
+
+  cancelSteps(runId: string, reason: string): string[] {
+    const now = this.clock.now();
+    const running = (this.st('runningSteps').all(runId) as Array<{ id: string }>).map((r) => r.id);
+    const rows = this.st('cancelSteps').all(now, reason, runId) as Array<{ id: string }>;
+    this.st('cancelAttempts').run(now, reason, runId);
+    this.st('zeroOpen').run(runId);
+    if (rows.length > 0) this.event(runId, 'steps:cancelled', null, null, { steps: rows.length, reason });
+    return running;
+  }
+
+  addRollbacks(runId: string, targets: readonly string[]): void {
+    const now = this.clock.now();
+    let ord = (this.st('maxOrd').get(runId) as { m: number }).m;
+    let previous: string | null = null;
+    for (const target of targets) {
+      const id = `${target}.rollback`;
+      const deps = previous ? [previous] : [];
+      this.st('upsertRollback').run(runId, id, target, previous ? 'pending' : 'ready', deps.length, JSON.stringify(deps), previous ? null : now, ++ord);
+      if (previous) this.st('insertEdge').run(runId, previous, id);
+      previous = id;
+    }
+    this.st('addOpen').run(targets.length, runId);
+    this.event(runId, 'run:compensating', null, null, { rollbacks: targets });
+  }
+
+  setRunStatus(runId: string, from: readonly string[], to: string, error: string | null, thenStatus: string | null): boolean {
+    const row = this.st('setRunStatus').get(to, error, thenStatus, to, this.clock.now(), runId, JSON.stringify(from));
+    if (row) this.event(runId, `run:${to}`, null, null, error ? { error } : null);
+    return row !== undefined;
+  }
+
+  resetForRetry(runId: string, owner: string): string[] {
+    const now = this.clock.now();
+    const reset = (this.st('resetSteps').all(runId) as Array<{ id: string }>).map((r) => r.id);
+    this.st('recount').run(runId);
+    this.st('readyUnblocked').run(now, runId);
+    this.st('reopenRun').run(now, owner, reset.length, runId);
+    this.event(runId, 'run:retried', null, null, { steps: reset });
+    return reset;
+  }
+}

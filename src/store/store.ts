@@ -1,0 +1,230 @@
+/**
+ * @module store/store
+ * The Store interface: the durable state of runs, steps, attempts, events and
+ * logs, in terms of what the engine means (claim, finish, release), never of a
+ * driver. Every method that changes state is a guarded transition: it names
+ * the state it expects, and a mismatch is a typed outcome, not an overwrite.
+ * Every backend runs the same contract suite (test/store/contract.ts).
+ */
+import type { WorkflowDef } from '../core/model.js';
+import type { AttemptStatus, RunStatus, StepKind, StepStatus } from '../core/states.js';
+
+export interface NewStep {
+  id: string;
+  dependsOn: readonly string[];
+}
+
+export interface NewRun {
+  id: string;
+  workflow: string;
+  definition: WorkflowDef;
+  input: Record<string, unknown>;
+  steps: readonly NewStep[];
+}
+
+/** A step handed to one owner. `epoch` is the fencing token: outcomes must carry it. */
+export interface Claim {
+  runId: string;
+  stepId: string;
+  kind: StepKind;
+  attempt: number;
+  epoch: number;
+  /** Failed attempts before this one (crashed ones excluded). */
+  failures: number;
+  /** Dependencies that ended other than succeeded (failed, skipped, cancelled). */
+  depsNotOk: number;
+  /** The task this rollback undoes (kind 'rollback'). */
+  target?: string;
+}
+
+export type AttemptOutcome =
+  | { status: 'succeeded'; exitCode?: number | null; outputs?: Record<string, string> }
+  | {
+      status: 'failed';
+      exitCode?: number | null;
+      error: string;
+      /** When set, the step is retried at this time (ms epoch); otherwise it fails for good. */
+      retryAt?: number;
+      outputs?: Record<string, string>;
+    }
+  | { status: 'skipped'; reason: string };
+
+export interface FinishResult {
+  /** False when the claim no longer holds (lease lost, run cancelled): nothing was written. */
+  accepted: boolean;
+  /** Steps of the run that are not final yet, after this transition. */
+  openSteps: number;
+}
+
+export interface RunRow {
+  id: string;
+  workflow: string;
+  status: RunStatus;
+  /** 1 for the first execution, +1 for each `retry`. */
+  runAttempt: number;
+  input: Record<string, unknown>;
+  definition: WorkflowDef;
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  owner: string | null;
+  error: string | null;
+  thenStatus: RunStatus | null;
+}
+
+export interface StepRow {
+  runId: string;
+  id: string;
+  kind: StepKind;
+  status: StepStatus;
+  attempt: number;
+  failures: number;
+  exitCode: number | null;
+  startedAt: number | null;
+  finishedAt: number | null;
+  readyAt: number | null;
+  outputs: Record<string, string>;
+  error: string | null;
+  /** Order in which steps succeeded (for rollback order); null if not succeeded. */
+  completedSeq: number | null;
+  dependsOn: string[];
+  target: string | null;
+}
+
+export interface AttemptRow {
+  runId: string;
+  stepId: string;
+  attempt: number;
+  status: AttemptStatus;
+  startedAt: number;
+  finishedAt: number | null;
+  exitCode: number | null;
+  error: string | null;
+  owner: string;
+}
+
+export interface EventRow {
+  runId: string;
+  seq: number;
+  at: number;
+  type: string;
+  stepId: string | null;
+  attempt: number | null;
+  data: Record<string, unknown> | null;
+}
+
+export type Stream = 'stdout' | 'stderr' | 'system';
+
+export interface LogLine {
+  runId: string;
+  stepId: string;
+  attempt: number;
+  stream: Stream;
+  at: number;
+  line: string;
+}
+
+export interface LogQuery {
+  runId: string;
+  stepId?: string;
+  attempt?: number;
+  afterSeq?: number;
+  limit?: number;
+}
+
+export interface StoredLogLine extends LogLine {
+  seq: number;
+}
+
+export interface RunQuery {
+  workflow?: string;
+  status?: RunStatus;
+  limit?: number;
+  /** Runs created before this run id's creation (paging, newest first). */
+  before?: string;
+}
+
+export interface ClaimRequest {
+  runId: string;
+  owner: string;
+  limit: number;
+  leaseMs: number;
+}
+
+export interface Store {
+  /** Apply pending migrations; safe to call from several processes at once. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+
+  /** Insert a run and its steps (status running); steps without dependencies start ready. */
+  createRun(run: NewRun, owner: string): Promise<void>;
+  /** Take ownership of a run (embedded resume). Returns the previous owner. */
+  takeRun(runId: string, owner: string): Promise<{ previousOwner: string | null }>;
+
+  /**
+   * Claim up to `limit` claimable steps of a run (ready, or retrying and due),
+   * oldest readiness first: each becomes running with attempt+1, a new epoch
+   * and a lease until now + leaseMs, and gets an attempt row.
+   */
+  claimSteps(req: ClaimRequest): Promise<Claim[]>;
+  /** Extend the leases of claims still held; returns the ones that were lost. */
+  heartbeat(claims: readonly Claim[], leaseMs: number): Promise<Claim[]>;
+
+  /**
+   * Record an attempt's outcome, if the claim still holds. Succeeded, failed
+   * for good and skipped release the step's dependents in the same transaction
+   * (a dependent whose last dependency ended becomes ready).
+   */
+  finishStep(claim: Claim, outcome: AttemptOutcome): Promise<FinishResult>;
+
+  /**
+   * Running steps of the run whose owner is gone: their attempt is recorded as
+   * crashed and the step becomes ready again. Returns how many.
+   */
+  recoverRun(runId: string): Promise<number>;
+  /** Running steps whose lease expired, in any run: as recoverRun. */
+  sweepExpired(): Promise<number>;
+
+  /** Earliest time a retrying step of the run becomes due, or null. */
+  nextDueAt(runId: string): Promise<number | null>;
+
+  /**
+   * Every non-final step becomes cancelled (running ones too: their owner
+   * learns it when its outcome is refused). Returns the steps that were running.
+   */
+  cancelSteps(runId: string, reason: string): Promise<string[]>;
+
+  /**
+   * Add rollback steps (`<task>.rollback`) for the given tasks, chained in the
+   * given order. A rollback that succeeds marks its task compensated; one that
+   * fails does not stop the chain.
+   */
+  addRollbacks(runId: string, targets: readonly string[]): Promise<void>;
+
+  /**
+   * Move the run to a new status if it is in one of `from`. `thenStatus` is the
+   * final status a compensating run will take when its rollbacks are done.
+   */
+  setRunStatus(runId: string, from: readonly RunStatus[], to: RunStatus, fields?: { error?: string | null; thenStatus?: RunStatus }): Promise<boolean>;
+
+  /**
+   * Re-run from failure: steps that did not succeed (and their rollback rows)
+   * are reset, deps recounted, the run goes back to running with runAttempt+1.
+   * Returns the ids of the reset steps.
+   */
+  resetForRetry(runId: string, owner: string): Promise<string[]>;
+
+  appendEvent(runId: string, type: string, fields?: { stepId?: string; attempt?: number; data?: Record<string, unknown> }): Promise<void>;
+  appendLogs(lines: readonly LogLine[]): Promise<void>;
+
+  getRun(runId: string): Promise<RunRow | undefined>;
+  /** Resolve a unique id prefix (as git does). */
+  findRunId(prefix: string): Promise<string | undefined>;
+  listRuns(query?: RunQuery): Promise<RunRow[]>;
+  getSteps(runId: string): Promise<StepRow[]>;
+  getAttempts(runId: string, stepId?: string): Promise<AttemptRow[]>;
+  getEvents(runId: string, afterSeq?: number): Promise<EventRow[]>;
+  getLogs(query: LogQuery): Promise<StoredLogLine[]>;
+  /** Outputs of the given steps (for `tasks.<id>.outputs` in expressions). */
+  getOutputs(runId: string, stepIds: readonly string[]): Promise<Map<string, { status: StepStatus; outputs: Record<string, string> }>>;
+}
