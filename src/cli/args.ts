@@ -12,10 +12,11 @@ export const COMMON_OPTIONS = {
   help: { type: 'boolean', short: 'h', default: false },
 } as const satisfies ParseArgsConfig['options'];
 
-export function parse<O extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: O, synopsis: string) {
+type Parsed<O extends NonNullable<ParseArgsConfig['options']>> = ReturnType<typeof parseArgs<{ args: string[]; options: O; allowPositionals: true; strict: true }>>;
+
+export function parse<O extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: O, synopsis: string): Parsed<O> {
   try {
-    const parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-    return parsed;
+    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (error) {
     throw new UsageError(`${(error as Error).message}\nusage: ${synopsis}`);
   }

@@ -128,9 +128,9 @@ export class RunDriver {
       return;
     }
     const abort = new AbortController();
-    this.emit('step:started', { runId: claim.runId, stepId: claim.stepId, kind: claim.kind, attempt: claim.attempt, at: this.clock.now() });
+    const started = () => this.emit('step:started', { runId: claim.runId, stepId: claim.stepId, kind: claim.kind, attempt: claim.attempt, at: this.clock.now() });
     const done = this.executor
-      .execute(claim, abort.signal)
+      .execute(claim, abort.signal, started)
       .catch((error: unknown): AttemptOutcome => ({ status: 'failed', error: (error as Error).message ?? String(error) }))
       .then((outcome) => this.record(claim, outcome));
     this.running.set(claim.stepId, { claim, abort, done });

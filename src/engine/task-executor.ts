@@ -43,7 +43,8 @@ export class TaskExecutor {
     private readonly deps: ExecutorDeps,
   ) {}
 
-  async execute(claim: Claim, signal: AbortSignal): Promise<AttemptOutcome> {
+  /** `onStart` is called when the attempt really runs (not for a skip). */
+  async execute(claim: Claim, signal: AbortSignal, onStart: () => void = () => undefined): Promise<AttemptOutcome> {
     const taskId = claim.kind === 'rollback' ? (claim.target as string) : claim.stepId;
     const task = this.run.tasks.get(taskId);
     if (!task) return { status: 'failed', error: `task "${taskId}" is not in the workflow definition` };
@@ -58,15 +59,17 @@ export class TaskExecutor {
       }
       if (!run) return { status: 'skipped', reason: task.if && facts.upstreamOk ? `if: ${task.if} was false` : 'an upstream task did not succeed' };
     }
+    onStart();
     const log = (stream: Stream, line: string) => this.deps.log(claim.stepId, claim.attempt, stream, line);
     const outFile = outputsPath(this.run.runId, claim.stepId, claim.attempt);
     let outcome: AttemptOutcome;
     try {
       await prepareOutputs(outFile);
-      const command = claim.kind === 'rollback' ? { command: task.rollback as string } : this.commandOf(task, ctx);
+      const command = claim.kind === 'rollback' ? { command: this.deps.expr.renderTemplate(task.rollback as string, ctx, 'shell') } : this.commandOf(task, ctx);
       const env = this.envFor(task, ctx, claim, outFile);
       const cwd = task.cwd ? this.deps.expr.renderTemplate(task.cwd, ctx, 'raw') : undefined;
-      outcome = await this.runAttempt(task, claim, { ...command, env, cwd }, signal, log);
+      const healthCheck = claim.kind === 'task' && task.healthCheck ? this.deps.expr.renderTemplate(task.healthCheck, ctx, 'shell') : undefined;
+      outcome = await this.runAttempt(task, { ...command, env, cwd, healthCheck }, signal, log);
     } catch (error) {
       outcome = { status: 'failed', error: (error as Error).message };
     }
@@ -79,8 +82,7 @@ export class TaskExecutor {
 
   private async runAttempt(
     task: TaskDef,
-    claim: Claim,
-    spec: { command?: string; argv?: string[]; env: NodeJS.ProcessEnv; cwd: string | undefined },
+    spec: { command?: string; argv?: string[]; env: NodeJS.ProcessEnv; cwd: string | undefined; healthCheck: string | undefined },
     runSignal: AbortSignal,
     log: (stream: Stream, line: string) => void,
   ): Promise<AttemptOutcome> {
@@ -91,9 +93,9 @@ export class TaskExecutor {
     const main = await runProcess(spec.command !== undefined ? { ...base, command: spec.command } : { ...base, argv: spec.argv ?? [] });
     const failure = this.describe(main, timeout, task, 'command');
     if (failure) return failure;
-    if (claim.kind === 'task' && task.healthCheck) {
-      log('system', `healthCheck: ${task.healthCheck}`);
-      const check = await runProcess({ ...base, command: task.healthCheck });
+    if (spec.healthCheck !== undefined) {
+      log('system', `healthCheck: ${spec.healthCheck}`);
+      const check = await runProcess({ ...base, command: spec.healthCheck });
       const checkFailure = this.describe(check, timeout, task, 'healthCheck');
       if (checkFailure) return checkFailure;
     }

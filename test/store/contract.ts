@@ -212,8 +212,8 @@ export function storeContract(backend: string, factory: StoreFactory, skip: Reco
       expect((await store.getLogs({ runId: run })).map((l) => l.line)).toEqual(['one', 'two', 'three']);
       expect((await store.getLogs({ runId: run, stepId: 'a', attempt: 2 })).map((l) => l.line)).toEqual(['three']);
       const events = await store.getEvents(run);
-      expect(events.map((e) => e.type)).toEqual(['run:started', 'step:succeeded']);
-      expect(await store.getEvents(run, events[0]!.seq)).toHaveLength(1);
+      expect(events.map((e) => e.type)).toEqual(['run:started', 'step:started', 'step:succeeded']);
+      expect(await store.getEvents(run, events[0]!.seq)).toHaveLength(2);
     });
 
     t('runs list newest first, page, filter, and resolve by prefix', async () => {

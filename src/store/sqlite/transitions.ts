@@ -138,6 +138,7 @@ export class Transitions {
     const insertAttempt = this.st('insertAttempt');
     return rows.map((r) => {
       insertAttempt.run(req.runId, r.id, r.attempt, req.owner, now);
+      this.event(req.runId, 'step:started', r.id, r.attempt, null);
       const claim: Claim = {
         runId: req.runId,
         stepId: r.id,
