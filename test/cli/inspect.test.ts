@@ -36,7 +36,7 @@ describe('retry, graph, validate', () => {
 
   it('graph prints text, mermaid and dot', async () => {
     box.write('wf.yaml', `tasks:\n  a: { command: 'true' }\n  b: { command: 'true', dependsOn: [a] }\n`);
-    expect((await box.run(['graph', 'wf.yaml'])).stdout).toMatch(/stage 1\n  a\nstage 2\n  b  <- a/);
+    expect((await box.run(['graph', 'wf.yaml'])).stdout).toMatch(/stage 1\n {2}a\nstage 2\n {2}b {2}<- a/);
     expect((await box.run(['graph', 'wf.yaml', '--format', 'mermaid'])).stdout).toMatch(/flowchart LR[\s\S]*t0 --> t1/);
     expect((await box.run(['graph', 'wf.yaml', '--format', 'dot'])).stdout).toMatch(/"a" -> "b";/);
     expect((await box.run(['graph', 'wf.yaml', '--format', 'png'])).code).toBe(2);

@@ -163,6 +163,37 @@ tasks:
     expect(run.status).toBe('failed');
   });
 
+  it('a run timeout stops the run, records it timed_out and runs rollbacks', async () => {
+    box.write(
+      'wf.yaml',
+      `timeout: 700ms
+tasks:
+  quick: { command: 'true', rollback: echo undone >> undo.txt }
+  slow: { command: sleep 30, dependsOn: [quick] }
+`,
+    );
+    const started = Date.now();
+    const res = await box.run(['run', 'wf.yaml', '--json']);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(res.code).toBe(1);
+    const run = JSON.parse(res.stdout) as RunJson;
+    expect(run.status).toBe('timed_out');
+    expect(run.error).toMatch(/run timed out after/);
+    expect(step(run, 'slow').status).toBe('cancelled');
+    expect(step(run, 'quick').status).toBe('compensated');
+    expect(box.lines('undo.txt')).toEqual(['undone']);
+  });
+
+  it('keeps state where --home or BATON_HOME says', async () => {
+    box.write('wf.yaml', `tasks:\n  a: { command: 'true' }\n`);
+    expect((await box.run(['run', 'wf.yaml', '--home', 'state-a'])).code).toBe(0);
+    expect((await box.run(['run', 'wf.yaml'], { BATON_HOME: box.path('state-b') })).code).toBe(0);
+    expect(await box.json<unknown[]>(['runs', '--home', 'state-a'])).toHaveLength(1);
+    expect(await box.json<unknown[]>(['runs'], { BATON_HOME: box.path('state-b') })).toHaveLength(1);
+    expect(box.read('state-a/baton.db').length).toBeGreaterThan(0);
+    expect((await box.run(['runs'])).code).toBe(2);
+  });
+
   it('fails an attempt whose healthCheck fails', async () => {
     box.write('wf.yaml', `tasks:\n  svc: { command: echo up, healthCheck: test -f healthy }\n`);
     const res = await box.run(['run', 'wf.yaml', '--json']);

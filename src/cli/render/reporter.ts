@@ -92,7 +92,7 @@ export function liveReporter(engine: Engine, out: NodeJS.WriteStream): Reporter 
     }),
     engine.on('step:log', (e) => {
       const r = running.get(e.stepId);
-      if (!r) return;
+      if (!r || e.stream === 'system') return;
       r.tail.push(e.line);
       if (r.tail.length > TAIL) r.tail.shift();
     }),
@@ -101,7 +101,7 @@ export function liveReporter(engine: Engine, out: NodeJS.WriteStream): Reporter 
       running.delete(e.stepId);
       if (e.status !== 'retrying') counts[e.status] = (counts[e.status] ?? 0) + 1;
       const took = r && e.status !== 'skipped' ? style.paint('dim', ` ${formatDuration(e.at - r.since)}`) : '';
-      let text = `${describe(e, style, e.at).replace(/^(\S+) /, `$1 ${e.stepId} `)}${took}`;
+      let text = `${describe(e, style, e.at).replace(/^(\S+) (.*)$/s, `$1 ${e.stepId}${took} $2`)}`;
       if ((e.status === 'failed' || e.status === 'retrying') && r && r.tail.length > 0) {
         text += '\n' + r.tail.map((l) => style.paint('dim', '  │ ') + l).join('\n');
       }
