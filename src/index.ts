@@ -14,4 +14,4 @@ export type { Store } from './store/store.js';
 export { SqliteStore } from './store/sqlite/sqlite-store.js';
 export type { SqliteStoreOptions, Durability } from './store/sqlite/sqlite-store.js';
 export { loadWorkflowFile, loadWorkflowText, resolveInputs } from './spec/index.js';
-export { expressionHost } from './cli/expression-host.js';
+export { expressionHost } from './spec/expression-host.js';

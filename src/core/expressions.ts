@@ -27,6 +27,6 @@ export interface ExpressionHost {
   evaluateCondition(source: string | undefined, ctx: ExprContext, facts: ConditionFacts): boolean;
   /** 'shell': each `${{ }}` becomes a shell-quoted word; 'raw': the plain value. */
   renderTemplate(text: string, ctx: ExprContext, mode: 'shell' | 'raw'): string;
-  /** Task ids whose status or outputs the text refers to. */
-  referencedTasks(text: string): string[];
+  /** Task ids whose status or outputs the text refers to (an `if`, or a text with `${{ }}`). */
+  referencedTasks(text: string, kind: 'condition' | 'template'): string[];
 }

@@ -2,7 +2,7 @@
  * @module spec/expressions
  * Expressions of workflow files (`if`, `${{ }}`): CEL through
  * `@marcbachmann/cel-js`, never `eval`. Compiles and caches by source text,
- * evaluates against an `ExprContext`, and implements GitHub Actions' status
+ * evaluates against an `ExprContext` (core/expressions), and implements GitHub Actions' status
  * functions for conditions: `success()`, `failure()`, `always()`,
  * `cancelled()`; a condition that calls none of them means
  * `success() && (<expr>)`.
@@ -14,23 +14,9 @@
 
 import { Environment, ParseError, type ASTNode, type ParseResult } from '@marcbachmann/cel-js';
 import { BatonError } from '../core/errors.js';
+import type { ConditionFacts, ExprContext } from '../core/expressions.js';
 
-export interface ExprContext {
-  inputs: Record<string, unknown>;
-  env: Record<string, string>;
-  secrets: Record<string, string>;
-  tasks: Record<string, { status: string; outputs: Record<string, string> }>;
-  event?: unknown;
-}
-
-export interface ConditionFacts {
-  /** Every upstream task succeeded. */
-  upstreamOk: boolean;
-  /** At least one upstream task failed. */
-  upstreamFailed: boolean;
-  /** The run is being cancelled. */
-  cancelled: boolean;
-}
+export type { ConditionFacts, ExprContext };
 
 export const ROOT_NAMES = ['inputs', 'env', 'secrets', 'tasks', 'event'] as const;
 export const STATUS_FUNCTIONS = ['success', 'failure', 'always', 'cancelled'] as const;
@@ -104,8 +90,8 @@ const CACHE_LIMIT = 10_000;
 const cache = new Map<string, CompiledExpression>();
 
 /** Compile without throwing: the message and the offset (in `source`) of a syntax error. */
-export function tryCompileExpression(source: string): CompileOutcome {
-  const hit = cache.get(source);
+export function tryCompileExpression(source: string, useCache = true): CompileOutcome {
+  const hit = useCache ? cache.get(source) : undefined;
   if (hit) return { ok: true, expr: hit };
   if (source.trim() === '') return { ok: false, message: 'empty expression', offset: 0 };
   let parsed: ParseResult;
@@ -116,8 +102,10 @@ export function tryCompileExpression(source: string): CompileOutcome {
     return { ok: false, message: error instanceof Error ? error.message : String(error), offset: 0 };
   }
   const expr = new CompiledExpression(source, parsed, callsStatus(parsed.ast));
-  if (cache.size >= CACHE_LIMIT) cache.clear();
-  cache.set(source, expr);
+  if (useCache) {
+    if (cache.size >= CACHE_LIMIT) cache.clear();
+    cache.set(source, expr);
+  }
   return { ok: true, expr };
 }
 

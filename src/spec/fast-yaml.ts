@@ -22,10 +22,13 @@ const bail = (): never => {
 
 const PLAIN_KEY = /[A-Za-z0-9_$][A-Za-z0-9_$./-]*/y;
 const NOT_PLAIN_START = new Set([...'[]{}&*!|>\'"%@`,#']);
+const MAYBE_NOT_STRING = new Set([...'~nNtTfF-+.0123456789']);
 const FORBIDDEN = /[\t\r\0-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029\ufeff]/;
 
 /** The value of a plain scalar under YAML 1.2's core schema, as `yaml` resolves it. */
 export function resolvePlain(s: string): unknown {
+  // only these first characters can start a null, a boolean or a number
+  if (s !== '' && !MAYBE_NOT_STRING.has(s[0]!)) return s;
   if (s === '' || s === '~' || s === 'null' || s === 'Null' || s === 'NULL') return null;
   if (/^(?:[Tt]rue|TRUE)$/.test(s)) return true;
   if (/^(?:[Ff]alse|FALSE)$/.test(s)) return false;
@@ -97,10 +100,9 @@ class Reader {
       if (kids && kid) kids.set(key, kid);
       if (p === this.end || this.text[p] === '#') {
         this.advance();
-        if (kid && !this.eof) kid.value = this.content;
-        if (!this.eof && this.indent > indent) out[key] = this.block(this.indent, kid);
-        else if (!this.eof && this.indent === indent && this.isSeqItem()) out[key] = this.seq(indent, kid);
-        else out[key] = null;
+        const nested = !this.eof && (this.indent > indent || (this.indent === indent && this.isSeqItem()));
+        if (kid && nested) kid.value = this.content;
+        out[key] = nested ? this.block(this.indent, kid) : null;
       } else {
         if (kid) kid.value = p;
         out[key] = this.inline(p, kid);
@@ -121,8 +123,9 @@ class Reader {
       if (kids && kid) kids.set(out.length, kid);
       if (p === this.end || this.text[p] === '#') {
         this.advance();
-        if (kid && !this.eof) kid.key = kid.value = this.content;
-        out.push(!this.eof && this.indent > indent ? this.block(this.indent, kid) : null);
+        const nested = !this.eof && this.indent > indent;
+        if (kid && nested) kid.key = kid.value = this.content;
+        out.push(nested ? this.block(this.indent, kid) : null);
       } else if (this.text[p] === '-' && (p + 1 === this.end || this.text[p + 1] === ' ')) {
         bail();
       } else if (this.key(p) !== undefined) {
@@ -167,55 +170,71 @@ class Reader {
       this.trailer(q);
       return value;
     }
-    if (c === '[') return this.flowSeq(p, shadow);
-    if (c === '{') {
-      if (text[p + 1] !== '}') bail();
-      this.trailer(p + 2);
-      return {};
+    if (c === '[' || c === '{') {
+      const [value, after] = this.flow(p, shadow);
+      this.trailer(after);
+      return value;
     }
     if (NOT_PLAIN_START.has(c)) bail();
     if ((c === '?' || c === ':' || c === '-') && (p + 1 === this.end || text[p + 1] === ' ')) bail();
-    let stop = text.indexOf(' #', p);
-    if (stop === -1 || stop > this.end) stop = this.end;
-    const plain = text.slice(p, stop).trimEnd();
+    const line = text.slice(p, this.end);
+    const hash = line.indexOf(' #');
+    const plain = (hash === -1 ? line : line.slice(0, hash)).trimEnd();
     if (plain.includes(': ') || plain.endsWith(':')) bail();
     return resolvePlain(plain);
   }
 
-  flowSeq(p: number, shadow: Shadow | undefined): unknown[] {
+  /** A flow collection (`[...]` or `{...}`) on one line at p: its value and the offset after it. */
+  flow(p: number, shadow: Shadow | undefined): [unknown, number] {
     const text = this.text;
-    const out: unknown[] = [];
+    const isMap = text[p] === '{';
+    const close = isMap ? '}' : ']';
+    const list: unknown[] = [];
+    const map: Record<string, unknown> = {};
     const kids = shadow ? (shadow.kids = new Map()) : undefined;
     let q = this.skipSpaces(p + 1);
-    if (text[q] === ']') {
-      this.trailer(q + 1);
-      return out;
-    }
-    for (;;) {
-      if (q >= this.end) bail();
-      kids?.set(out.length, { key: q, value: q });
-      const c = text[q] as string;
-      if (c === '"' || c === "'") {
-        const [value, after] = this.quoted(q);
-        out.push(value);
-        q = after;
-      } else {
-        if (NOT_PLAIN_START.has(c) || c === '-' || c === '?' || c === ':') bail();
-        let e = q;
-        while (e < this.end && text[e] !== ',' && text[e] !== ']') e++;
-        const plain = text.slice(q, e).trimEnd();
-        if (/[[\]{}:#]/.test(plain)) bail();
-        out.push(resolvePlain(plain));
-        q = e;
+    if (text[q] !== close) {
+      for (;;) {
+        if (q >= this.end) bail();
+        const kid: Shadow | undefined = kids ? { key: q, value: q } : undefined;
+        let key: string | undefined;
+        if (isMap) {
+          const [k, after] = this.key(q) ?? bail();
+          if (k === '__proto__' || Object.hasOwn(map, k)) bail();
+          key = k;
+          q = this.skipSpaces(after);
+          if (kid) kid.value = q;
+        }
+        const [value, after] = this.flowItem(q, kid);
+        if (key === undefined) {
+          kids?.set(list.length, kid!);
+          list.push(value);
+        } else {
+          kids?.set(key, kid!);
+          map[key] = value;
+        }
+        q = this.skipSpaces(after);
+        if (text[q] === close) break;
+        if (text[q] !== ',') bail();
+        q = this.skipSpaces(q + 1);
+        if (text[q] === close) bail();
       }
-      q = this.skipSpaces(q);
-      if (text[q] === ']') break;
-      if (text[q] !== ',') bail();
-      q = this.skipSpaces(q + 1);
-      if (text[q] === ']') bail();
     }
-    this.trailer(q + 1);
-    return out;
+    return [isMap ? map : list, q + 1];
+  }
+
+  /** One value inside a flow collection: a nested collection, a quoted or a plain scalar. */
+  flowItem(q: number, shadow: Shadow | undefined): [unknown, number] {
+    const text = this.text;
+    const c = text[q] as string;
+    if (c === '[' || c === '{') return this.flow(q, shadow);
+    if (c === '"' || c === "'") return this.quoted(q);
+    if (NOT_PLAIN_START.has(c) || c === '-' || c === '?' || c === ':') bail();
+    let e = q;
+    while (e < this.end && text[e] !== ',' && text[e] !== ']' && text[e] !== '}') e++;
+    const plain = text.slice(q, e).trimEnd();
+    if (/[[\]{}:#]/.test(plain)) bail();
+    return [resolvePlain(plain), e];
   }
 
   /** A quoted scalar on one line starting at p: its value and the offset after the closing quote. */

@@ -134,3 +134,39 @@ export function scanJson(text: string): JsonScan {
     throw error;
   }
 }
+
+/** How many object keys a valid JSON text holds (strings followed by `:`), without building anything. */
+export function countJsonKeys(text: string): number {
+  let count = 0;
+  let p = text.indexOf('"');
+  while (p !== -1) {
+    let q = p + 1;
+    for (;;) {
+      q = text.indexOf('"', q);
+      if (q === -1) return count;
+      let b = q - 1;
+      while (text.charCodeAt(b) === 92) b--;
+      if ((q - 1 - b) % 2 === 0) break;
+      q++;
+    }
+    let r = q + 1;
+    for (let c = text.charCodeAt(r); c === 32 || c === 10 || c === 13 || c === 9; c = text.charCodeAt(++r));
+    if (text.charCodeAt(r) === 58) count++;
+    p = text.indexOf('"', r);
+  }
+  return count;
+}
+
+/** How many keys the objects of a parsed value hold, all levels. */
+export function countValueKeys(value: unknown): number {
+  if (value === null || typeof value !== 'object') return 0;
+  let count = 0;
+  if (Array.isArray(value)) {
+    for (const item of value) count += countValueKeys(item);
+    return count;
+  }
+  for (const key in value) {
+    count += 1 + countValueKeys((value as Record<string, unknown>)[key]);
+  }
+  return count;
+}

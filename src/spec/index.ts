@@ -1,0 +1,20 @@
+/**
+ * @module spec
+ * Workflow files (YAML or JSON) to the core model, and the expression and
+ * template language they use. The public surface of the layer.
+ */
+
+export { loadWorkflowFile, loadWorkflowText, type LoadResult } from './loader.js';
+export { resolveInputs, type ResolvedInputs } from './inputs.js';
+export {
+  compileExpression,
+  evaluate,
+  evaluateCondition,
+  usesStatusFunction,
+  CompiledExpression,
+  type ConditionFacts,
+  type ExprContext,
+} from './expressions.js';
+export { hasTemplate, parseTemplate, renderTemplate, shellQuote, valueToText, type TemplatePart } from './template.js';
+export { referencedTasks } from './expression-refs.js';
+export { workflowFileSchema, workflowJsonSchema } from './schema.js';
