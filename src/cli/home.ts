@@ -34,9 +34,21 @@ export async function openStore(home: string, options: { mustExist?: boolean } =
   return store;
 }
 
-export async function buildEngine(store: Store): Promise<Engine> {
-  const [{ createEngine }, { expressionHost }] = await Promise.all([import('../engine/engine.js'), import('./expression-host.js')]);
-  return createEngine({ store, expr: expressionHost });
+/**
+ * The engine for one CLI command. Commands are started from a small spawner
+ * process (engine/spawner): fork() from this larger process costs several
+ * times more. `close()` ends the spawner.
+ */
+export async function buildEngine(store: Store, home: string): Promise<{ engine: Engine; close: () => void }> {
+  const [{ createEngine }, { expressionHost }, { SpawnerClient }] = await Promise.all([
+    import('../engine/engine.js'),
+    import('../spec/expression-host.js'),
+    import('../engine/spawner/spawner-client.js'),
+  ]);
+  const spawner = new SpawnerClient();
+  spawner.warm();
+  const engine = createEngine({ store, expr: expressionHost, scratchDir: resolve(home, 'tmp'), launch: (spec) => spawner.run(spec) });
+  return { engine, close: () => spawner.close() };
 }
 
 /** Resolve a run id or unique prefix. */

@@ -5,7 +5,8 @@
  * RunDriver and TaskExecutor per run and owns nothing global.
  */
 import { EventEmitter } from 'node:events';
-import { hostname } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { systemClock, type Clock } from '../core/clock.js';
 import { BatonError } from '../core/errors.js';
 import type { EngineEventMap } from '../core/events.js';
@@ -17,6 +18,8 @@ import type { Stream, Store } from '../store/store.js';
 import { LogSink } from './log-sink.js';
 import { RunDriver } from './run-driver.js';
 import { newRunId } from './run-id.js';
+import { OutputsDir } from './outputs-file.js';
+import { runProcess, type ProcessResult, type ProcessSpec } from './process-runner.js';
 import { SecretMasker } from './secret-masker.js';
 import { TaskExecutor } from './task-executor.js';
 
@@ -35,6 +38,10 @@ export interface EngineOptions {
   concurrency?: number;
   /** Environment every step inherits (default: this process's). */
   env?: NodeJS.ProcessEnv;
+  /** Where step output files live while a run goes (default: the OS temp directory). */
+  scratchDir?: string;
+  /** How commands are started (default: in this process; the CLI uses a spawner process). */
+  launch?: (spec: ProcessSpec) => Promise<ProcessResult>;
 }
 
 export interface DriveOptions {
@@ -119,12 +126,23 @@ export class Engine {
 
   private async drive(runId: string, def: WorkflowDef, input: Record<string, unknown>, openSteps: number, options: DriveOptions): Promise<RunHandle> {
     const secrets = options.secrets ?? {};
+    const outputs = new OutputsDir(join(this.opts.scratchDir ?? tmpdir(), `baton-${runId}`));
     const masker = new SecretMasker(Object.values(secrets));
     const sink = new LogSink(this.opts.store, this.clock, masker, (l) => this.emit('step:log', l));
     const log = (stepId: string, attempt: number, stream: Stream, line: string) => sink.write(runId, stepId, attempt, stream, line);
     const executor = new TaskExecutor(
-      { runId, def, tasks: new Map(def.tasks.map((t) => [t.id, t])), input, secrets, masker, workdir: def.workdir ?? process.cwd(), baseEnv: this.opts.env ?? process.env },
-      { store: this.opts.store, expr: this.opts.expr, clock: this.clock, random: this.opts.random ?? Math.random, killGraceMs: this.opts.killGraceMs ?? 5000, log },
+      {
+        runId,
+        def,
+        tasks: new Map(def.tasks.map((t) => [t.id, t])),
+        input,
+        secrets,
+        masker,
+        workdir: def.workdir ?? process.cwd(),
+        baseEnv: plainEnv(this.opts.env ?? process.env),
+        outputs,
+      },
+      { store: this.opts.store, expr: this.opts.expr, clock: this.clock, random: this.opts.random ?? Math.random, killGraceMs: this.opts.killGraceMs ?? 5000, launch: this.opts.launch ?? runProcess, log },
     );
     const run = await this.requireRun(runId);
     const driverOptions = {
@@ -138,7 +156,10 @@ export class Engine {
       ...(def.timeoutMs !== undefined ? { timeoutMs: def.timeoutMs, deadline: (run.startedAt ?? run.createdAt) + def.timeoutMs } : {}),
     };
     const driver = new RunDriver(this.opts.store, executor, this.clock, (n, p) => this.emit(n, p), driverOptions);
-    const result = driver.drive(openSteps).finally(() => sink.flush());
+    const result = driver.drive(openSteps).finally(async () => {
+      await sink.flush();
+      await outputs.remove();
+    });
     return {
       runId,
       result,
@@ -149,6 +170,12 @@ export class Engine {
       },
     };
   }
+}
+
+function plainEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
+  return out;
 }
 
 export function createEngine(options: EngineOptions): Engine {

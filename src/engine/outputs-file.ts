@@ -3,18 +3,46 @@
  * Step outputs: a task writes `key=value` lines to the file named by
  * `$BATON_OUTPUT` (and, as in GitHub Actions, `key<<DELIM` ... `DELIM` for a
  * multi-line value). Later tasks read them as `tasks.<id>.outputs.<key>`.
+ * Files live in one private directory per run; none is created in advance
+ * (the task's `>>` creates it), so a step that writes no outputs costs one
+ * failed open.
  */
-import { readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
-export function outputsPath(runId: string, stepId: string, attempt: number): string {
-  const safe = stepId.replace(/[^A-Za-z0-9_.-]/g, '_');
-  return join(tmpdir(), `baton-${runId}-${safe}-${attempt}.out`);
-}
+export class OutputsDir {
+  private ready: Promise<unknown> | undefined;
 
-export async function prepareOutputs(path: string): Promise<void> {
-  await writeFile(path, '', { mode: 0o600 });
+  constructor(readonly dir: string) {}
+
+  pathFor(stepId: string, attempt: number): string {
+    return join(this.dir, `${stepId.replace(/[^A-Za-z0-9_.-]/g, '_')}.${attempt}.out`);
+  }
+
+  prepare(): Promise<unknown> {
+    return (this.ready ??= mkdir(this.dir, { recursive: true, mode: 0o700 }));
+  }
+
+  /**
+   * Read and remove a step's outputs file; no file means no outputs. A
+   * synchronous read: most steps write none, and a failed open() costs
+   * microseconds, far less than a trip through the thread pool.
+   */
+  async collect(path: string): Promise<ParsedOutputs> {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch {
+      return { outputs: {}, problems: [] };
+    }
+    await rm(path, { force: true });
+    return parseOutputs(text);
+  }
+
+  async remove(): Promise<void> {
+    await rm(this.dir, { recursive: true, force: true });
+  }
 }
 
 export interface ParsedOutputs {
@@ -49,16 +77,4 @@ export function parseOutputs(text: string): ParsedOutputs {
     outputs[key] = line.slice(eq + 1);
   }
   return { outputs, problems };
-}
-
-/** Read and remove the outputs file; a missing file means no outputs. */
-export async function collectOutputs(path: string): Promise<ParsedOutputs> {
-  let text = '';
-  try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    return { outputs: {}, problems: [] };
-  }
-  await rm(path, { force: true });
-  return parseOutputs(text);
 }

@@ -11,8 +11,8 @@ import type { TaskDef, WorkflowDef } from '../core/model.js';
 import { backoffDelayMs, shouldRetry, type Random } from '../core/retry.js';
 import { formatDuration } from '../core/duration.js';
 import type { AttemptOutcome, Claim, Store, Stream } from '../store/store.js';
-import { collectOutputs, outputsPath, prepareOutputs } from './outputs-file.js';
-import { runProcess, type ProcessResult } from './process-runner.js';
+import type { OutputsDir } from './outputs-file.js';
+import type { ProcessResult, ProcessSpec } from './process-runner.js';
 import type { SecretMasker } from './secret-masker.js';
 
 export interface RunContext {
@@ -23,7 +23,9 @@ export interface RunContext {
   secrets: Record<string, string>;
   masker: SecretMasker;
   workdir: string;
-  baseEnv: NodeJS.ProcessEnv;
+  /** A plain copy of the environment steps inherit (copying process.env per step is slow). */
+  baseEnv: Record<string, string>;
+  outputs: OutputsDir;
 }
 
 export interface ExecutorDeps {
@@ -32,6 +34,8 @@ export interface ExecutorDeps {
   clock: Clock;
   random: Random;
   killGraceMs: number;
+  /** Runs one command in its own process group (process-runner.ts, or the spawner process). */
+  launch: (spec: ProcessSpec) => Promise<ProcessResult>;
   log: (stepId: string, attempt: number, stream: Stream, line: string) => void;
 }
 
@@ -61,10 +65,10 @@ export class TaskExecutor {
     }
     onStart();
     const log = (stream: Stream, line: string) => this.deps.log(claim.stepId, claim.attempt, stream, line);
-    const outFile = outputsPath(this.run.runId, claim.stepId, claim.attempt);
+    const outFile = this.run.outputs.pathFor(claim.stepId, claim.attempt);
     let outcome: AttemptOutcome;
     try {
-      await prepareOutputs(outFile);
+      await this.run.outputs.prepare();
       const command = claim.kind === 'rollback' ? { command: this.deps.expr.renderTemplate(task.rollback as string, ctx, 'shell') } : this.commandOf(task, ctx);
       const env = this.envFor(task, ctx, claim, outFile);
       const cwd = task.cwd ? this.deps.expr.renderTemplate(task.cwd, ctx, 'raw') : undefined;
@@ -73,7 +77,7 @@ export class TaskExecutor {
     } catch (error) {
       outcome = { status: 'failed', error: (error as Error).message };
     }
-    const { outputs, problems } = await collectOutputs(outFile);
+    const { outputs, problems } = await this.run.outputs.collect(outFile);
     for (const p of problems) log('system', `$BATON_OUTPUT ${p}`);
     if (outcome.status !== 'skipped' && Object.keys(outputs).length > 0) outcome.outputs = this.run.masker.maskRecord(outputs);
     if (outcome.status === 'failed' && claim.kind === 'task') return this.decideRetry(task, claim, outcome, log);
@@ -90,12 +94,12 @@ export class TaskExecutor {
     const signal = timeout ? AbortSignal.any([runSignal, timeout]) : runSignal;
     const cwd = spec.cwd ? resolveIn(this.run.workdir, spec.cwd) : this.run.workdir;
     const base = { env: spec.env, cwd, signal, killGraceMs: this.deps.killGraceMs, onLine: log };
-    const main = await runProcess(spec.command !== undefined ? { ...base, command: spec.command } : { ...base, argv: spec.argv ?? [] });
+    const main = await this.deps.launch(spec.command !== undefined ? { ...base, command: spec.command } : { ...base, argv: spec.argv ?? [] });
     const failure = this.describe(main, timeout, task, 'command');
     if (failure) return failure;
     if (spec.healthCheck !== undefined) {
       log('system', `healthCheck: ${spec.healthCheck}`);
-      const check = await runProcess({ ...base, command: spec.healthCheck });
+      const check = await this.deps.launch({ ...base, command: spec.healthCheck });
       const checkFailure = this.describe(check, timeout, task, 'healthCheck');
       if (checkFailure) return checkFailure;
     }
@@ -142,9 +146,9 @@ export class TaskExecutor {
   private referencedBy(task: TaskDef): string[] {
     let ids = this.referenced.get(task.id);
     if (!ids) {
-      const texts = [task.command, task.if, task.cwd, task.rollback, task.healthCheck, ...(task.args ?? []), ...Object.values(task.env), ...Object.values(this.run.def.env)];
-      const all = new Set<string>();
-      for (const t of texts) if (t) for (const id of this.deps.expr.referencedTasks(t)) all.add(id);
+      const texts = [task.command, task.cwd, task.rollback, task.healthCheck, ...(task.args ?? []), ...Object.values(task.env), ...Object.values(this.run.def.env)];
+      const all = new Set<string>(task.if ? this.deps.expr.referencedTasks(task.if, 'condition') : []);
+      for (const t of texts) if (t) for (const id of this.deps.expr.referencedTasks(t, 'template')) all.add(id);
       ids = [...all];
       this.referenced.set(task.id, ids);
     }

@@ -18,7 +18,8 @@ export async function main(argv: string[]): Promise<number> {
   if (values.help) return help(SYNOPSIS, 'Finishes a run whose "baton run" process died (crash, kill -9, power loss).');
   const given = onePositional(positionals, 'run id', SYNOPSIS);
   const concurrency = positiveInt(values.concurrency, '--concurrency');
-  const store = await openStore(homeDir(values.home), { mustExist: true });
+  const home = homeDir(values.home);
+  const store = await openStore(home, { mustExist: true });
   const runId = await resolveRunId(store, given);
   const run = await store.getRun(runId);
   const pid = liveOwnerPid(run?.owner ?? null);
@@ -27,6 +28,6 @@ export async function main(argv: string[]): Promise<number> {
     throw new UsageError(`run ${runId} is still being run by process ${pid}; stop it first (or "baton cancel ${runId}")`);
   }
   const secrets = run ? readSecrets(run.definition) : {};
-  const engine = await buildEngine(store);
-  return follow(engine, store, () => engine.resume(runId, { secrets, ...(concurrency ? { concurrency } : {}) }), { json: values.json });
+  const { engine, close } = await buildEngine(store, home);
+  return follow(engine, store, () => engine.resume(runId, { secrets, ...(concurrency ? { concurrency } : {}) }), { json: values.json }).finally(close);
 }

@@ -16,10 +16,11 @@ export async function main(argv: string[]): Promise<number> {
   if (values.help) return help(SYNOPSIS, 'Re-runs the tasks of a finished run that did not succeed, and what they had skipped.');
   const given = onePositional(positionals, 'run id', SYNOPSIS);
   const concurrency = positiveInt(values.concurrency, '--concurrency');
-  const store = await openStore(homeDir(values.home), { mustExist: true });
+  const home = homeDir(values.home);
+  const store = await openStore(home, { mustExist: true });
   const runId = await resolveRunId(store, given);
   const run = await store.getRun(runId);
   const secrets = run ? readSecrets(run.definition) : {};
-  const engine = await buildEngine(store);
-  return follow(engine, store, () => engine.retry(runId, { secrets, ...(concurrency ? { concurrency } : {}) }), { json: values.json });
+  const { engine, close } = await buildEngine(store, home);
+  return follow(engine, store, () => engine.retry(runId, { secrets, ...(concurrency ? { concurrency } : {}) }), { json: values.json }).finally(close);
 }

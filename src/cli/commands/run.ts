@@ -39,7 +39,8 @@ Exit codes: 0 succeeded, 1 failed, 2 invalid input, 130 interrupted (the run is 
   if (!resolved.ok) throw new UsageError(resolved.errors.join('\n'));
   const secrets = readSecrets(def);
   const concurrency = positiveInt(values.concurrency, '--concurrency');
-  const store = await openStore(homeDir(values.home));
-  const engine = await buildEngine(store);
-  return follow(engine, store, () => engine.start(def, { input: resolved.values, secrets, ...(concurrency ? { concurrency } : {}) }), { json: values.json });
+  const home = homeDir(values.home);
+  const store = await openStore(home);
+  const { engine, close } = await buildEngine(store, home);
+  return follow(engine, store, () => engine.start(def, { input: resolved.values, secrets, ...(concurrency ? { concurrency } : {}) }), { json: values.json }).finally(close);
 }

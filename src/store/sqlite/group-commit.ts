@@ -3,7 +3,8 @@
  * Group commit for a synchronous SQLite connection: operations queued in the
  * same turn of the event loop run in one transaction (one fsync), each inside
  * its own savepoint so one failing operation does not undo the others. Every
- * caller's promise settles only after the transaction committed: nothing is
+ * caller's promise settles only after the transaction committed and, when a
+ * `durable` hook is given, after it reports the commit on disk: nothing is
  * acknowledged before it is durable.
  */
 import type { Database, Statement } from 'better-sqlite3';
@@ -24,7 +25,10 @@ export class GroupCommit {
   private readonly release: Statement;
   private readonly rollbackTo: Statement;
 
-  constructor(private readonly db: Database) {
+  constructor(
+    private readonly db: Database,
+    private readonly durable?: () => Promise<void>,
+  ) {
     this.begin = db.prepare('BEGIN IMMEDIATE');
     this.commit = db.prepare('COMMIT');
     this.rollback = db.prepare('ROLLBACK');
@@ -80,10 +84,15 @@ export class GroupCommit {
       for (const item of batch) item.reject(error);
       return;
     }
-    batch.forEach((item, i) => {
-      const r = results[i] as { ok: boolean; value: unknown };
-      if (r.ok) item.resolve(r.value);
-      else item.reject(r.value);
+    const settle = () =>
+      batch.forEach((item, i) => {
+        const r = results[i] as { ok: boolean; value: unknown };
+        if (r.ok) item.resolve(r.value);
+        else item.reject(r.value);
+      });
+    if (!this.durable) return settle();
+    this.durable().then(settle, (error: unknown) => {
+      for (const item of batch) item.reject(error);
     });
   }
 }

@@ -2,8 +2,9 @@
  * @module store/sqlite/sqlite-store
  * The embedded Store: one SQLite file in WAL mode, prepared statements, group
  * commit. Durability is explicit: `full` fsyncs the WAL before a transition is
- * acknowledged (survives power loss); `normal` survives any process crash,
- * `kill -9` included, but may lose the last transactions on power loss.
+ * acknowledged (survives power loss), off the event loop (wal-sync.ts);
+ * `normal` survives any process crash, `kill -9` included, but may lose the
+ * last transactions on power loss.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -31,6 +32,7 @@ import { GroupCommit } from './group-commit.js';
 import { migrate } from './migrate.js';
 import { toAttempt, toEvent, toLog, toRun, toStep, type AttemptRecord, type EventRecord, type LogRecord, type RunRecord, type StepRecord } from './rows.js';
 import { Transitions } from './transitions.js';
+import { WalSync } from './wal-sync.js';
 
 export type Durability = 'full' | 'normal';
 
@@ -43,6 +45,9 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
 }
 
+const RUN_COLUMNS = `r.id, r.workflow, r.status, r.run_attempt, p.input, p.definition, r.created_at, r.started_at,
+  r.finished_at, r.owner, r.error, r.then_status`;
+
 const STEP_COLUMNS = `run_id, id, kind, target, status, attempt, failures, exit_code, started_at, finished_at,
   ready_at, outputs, error, completed_seq, depends_on`;
 
@@ -51,6 +56,7 @@ export class SqliteStore implements Store {
   private readonly tx: GroupCommit;
   private transitions!: Transitions;
   private readonly clock: Clock;
+  private readonly wal: WalSync | undefined;
 
   constructor(options: SqliteStoreOptions) {
     this.clock = options.clock ?? systemClock;
@@ -61,10 +67,12 @@ export class SqliteStore implements Store {
       throw new BatonError('STORE', `cannot open the database ${options.path}: ${(cause as Error).message}`, { cause });
     }
     this.db.pragma('journal_mode = WAL');
-    this.db.pragma(`synchronous = ${options.durability === 'normal' ? 'NORMAL' : 'FULL'}`);
+    this.db.pragma('synchronous = NORMAL');
     this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 10_000}`);
     this.db.pragma('foreign_keys = ON');
-    this.tx = new GroupCommit(this.db);
+    const memory = options.path === ':memory:';
+    this.wal = options.durability === 'normal' || memory ? undefined : new WalSync(`${options.path}-wal`);
+    this.tx = new GroupCommit(this.db, this.wal ? () => (this.wal as WalSync).sync() : undefined);
   }
 
   migrate(): Promise<void> {
@@ -73,10 +81,11 @@ export class SqliteStore implements Store {
     return Promise.resolve();
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
     this.tx.flush();
+    await this.wal?.sync();
+    this.wal?.close();
     this.db.close();
-    return Promise.resolve();
   }
 
   createRun(run: NewRun, owner: string): Promise<void> {
@@ -146,7 +155,7 @@ export class SqliteStore implements Store {
 
   getRun(runId: string): Promise<RunRow | undefined> {
     return this.tx.read(() => {
-      const r = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(runId) as RunRecord | undefined;
+      const r = this.db.prepare(`SELECT ${RUN_COLUMNS} FROM runs r JOIN run_payloads p ON p.run_id = r.id WHERE r.id = ?`).get(runId) as RunRecord | undefined;
       return r ? toRun(r) : undefined;
     });
   }
@@ -168,19 +177,19 @@ export class SqliteStore implements Store {
       const where: string[] = [];
       const params: unknown[] = [];
       if (query.workflow) {
-        where.push('workflow = ?');
+        where.push('r.workflow = ?');
         params.push(query.workflow);
       }
       if (query.status) {
-        where.push('status = ?');
+        where.push('r.status = ?');
         params.push(query.status);
       }
       if (query.before) {
-        where.push('(created_at, id) < (SELECT created_at, id FROM runs WHERE id = ?)');
+        where.push('(r.created_at, r.id) < (SELECT created_at, id FROM runs WHERE id = ?)');
         params.push(query.before);
       }
-      const sql = `SELECT * FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
-        ORDER BY created_at DESC, id DESC LIMIT ?`;
+      const sql = `SELECT ${RUN_COLUMNS} FROM runs r JOIN run_payloads p ON p.run_id = r.id
+        ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY r.created_at DESC, r.id DESC LIMIT ?`;
       params.push(query.limit ?? 20);
       return (this.db.prepare(sql).all(...params) as RunRecord[]).map(toRun);
     });

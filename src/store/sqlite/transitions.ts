@@ -30,8 +30,9 @@ export class Transitions {
   ) {
     const p = (sql: string) => db.prepare(sql);
     this.s = {
-      insertRun: p(`INSERT INTO runs (id, workflow, status, input, definition, created_at, started_at, owner, open_steps)
-        VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?)`),
+      insertRun: p(`INSERT INTO runs (id, workflow, status, created_at, started_at, owner, open_steps)
+        VALUES (?, ?, 'running', ?, ?, ?, ?)`),
+      insertPayload: p(`INSERT INTO run_payloads (run_id, input, definition) VALUES (?, ?, ?)`),
       insertStep: p(`INSERT INTO steps (run_id, id, status, deps_unmet, depends_on, ready_at, ord)
         VALUES (?, ?, ?, ?, ?, ?, ?)`),
       insertEdge: p(`INSERT OR IGNORE INTO step_edges (run_id, dep_id, step_id) VALUES (?, ?, ?)`),
@@ -48,12 +49,12 @@ export class Transitions {
       insertAttempt: p(`INSERT INTO attempts (run_id, step_id, attempt, status, owner, started_at) VALUES (?, ?, ?, 'running', ?, ?)`),
       heartbeat: p(`UPDATE steps SET lease_until = ? WHERE run_id = ? AND id = ? AND status = 'running' AND epoch = ?`),
       finish: p(`UPDATE steps SET status = ?, finished_at = ?, exit_code = ?, outputs = ?, error = ?,
-          failures = failures + ?, ready_at = ?, lease_owner = NULL, lease_until = NULL,
-          completed_seq = CASE WHEN ? = 'succeeded'
-            THEN (SELECT completed_seq + 1 FROM runs WHERE id = ?) ELSE completed_seq END
+          failures = failures + ?, ready_at = ?, lease_owner = NULL, lease_until = NULL
         WHERE run_id = ? AND id = ? AND status = 'running' AND epoch = ?
         RETURNING kind, target`),
-      bumpCompletedSeq: p(`UPDATE runs SET completed_seq = completed_seq + 1 WHERE id = ?`),
+      closeSucceeded: p(`UPDATE runs SET open_steps = open_steps - 1, completed_seq = completed_seq + 1 WHERE id = ?
+        RETURNING open_steps, completed_seq`),
+      setCompletedSeq: p(`UPDATE steps SET completed_seq = ? WHERE run_id = ? AND id = ?`),
       finishAttempt: p(`UPDATE attempts SET status = ?, finished_at = ?, exit_code = ?, error = ?
         WHERE run_id = ? AND step_id = ? AND attempt = ?`),
       unclaimSkipped: p(`UPDATE steps SET attempt = attempt - 1 WHERE run_id = ? AND id = ?`),
@@ -115,7 +116,8 @@ export class Transitions {
 
   createRun(run: NewRun, owner: string): void {
     const now = this.clock.now();
-    this.st('insertRun').run(run.id, run.workflow, JSON.stringify(run.input), JSON.stringify(run.definition), now, now, owner, run.steps.length);
+    this.st('insertRun').run(run.id, run.workflow, now, now, owner, run.steps.length);
+    this.st('insertPayload').run(run.id, JSON.stringify(run.input), JSON.stringify(run.definition));
     const insertStep = this.st('insertStep');
     const insertEdge = this.st('insertEdge');
     run.steps.forEach((step, i) => {
@@ -183,14 +185,13 @@ export class Transitions {
       status = 'skipped';
       error = outcome.reason;
     }
-    const row = this.st('finish').get(status, now, exitCode, outputs, error, failed, readyAt, status, runId, runId, stepId, claim.epoch) as
+    const row = this.st('finish').get(status, now, exitCode, outputs, error, failed, readyAt, runId, stepId, claim.epoch) as
       | { kind: string; target: string | null }
       | undefined;
     if (!row) {
       const open = this.st('openSteps').get(runId) as { open_steps: number } | undefined;
       return { accepted: false, openSteps: open?.open_steps ?? 0 };
     }
-    if (status === 'succeeded') this.st('bumpCompletedSeq').run(runId);
     if (status === 'skipped') {
       this.st('deleteAttempt').run(runId, stepId, attempt);
       this.st('unclaimSkipped').run(runId, stepId);
@@ -210,6 +211,11 @@ export class Transitions {
     // A rollback chain goes on past a failed rollback: each undo is independent.
     const notOk = status === 'succeeded' || row.kind === 'rollback' ? 0 : 1;
     this.st('release').run(notOk, now, runId, runId, stepId);
+    if (status === 'succeeded') {
+      const counters = this.st('closeSucceeded').get(runId) as { open_steps: number; completed_seq: number };
+      this.st('setCompletedSeq').run(counters.completed_seq, runId, stepId);
+      return { accepted: true, openSteps: counters.open_steps };
+    }
     const open = this.st('closeStep').get(runId) as { open_steps: number };
     return { accepted: true, openSteps: open.open_steps };
   }

@@ -6,8 +6,6 @@ CREATE TABLE runs (
   workflow      TEXT NOT NULL,
   status        TEXT NOT NULL,
   run_attempt   INTEGER NOT NULL DEFAULT 1,
-  input         TEXT NOT NULL,
-  definition    TEXT NOT NULL,
   created_at    INTEGER NOT NULL,
   started_at    INTEGER,
   finished_at   INTEGER,
@@ -19,6 +17,14 @@ CREATE TABLE runs (
 );
 CREATE INDEX runs_by_created ON runs (created_at DESC, id DESC);
 CREATE INDEX runs_by_workflow ON runs (workflow, created_at DESC);
+
+-- Kept apart from runs: the runs row is updated at every step, and SQLite
+-- rewrites a whole row on update, so it must stay small.
+CREATE TABLE run_payloads (
+  run_id     TEXT PRIMARY KEY REFERENCES runs (id),
+  input      TEXT NOT NULL,
+  definition TEXT NOT NULL
+) WITHOUT ROWID;
 
 CREATE TABLE steps (
   run_id        TEXT NOT NULL REFERENCES runs (id),
@@ -44,7 +50,7 @@ CREATE TABLE steps (
   ord           INTEGER NOT NULL,
   PRIMARY KEY (run_id, id)
 ) WITHOUT ROWID;
-CREATE INDEX steps_claimable ON steps (run_id, ready_at) WHERE status IN ('ready', 'retrying');
+CREATE INDEX steps_claimable ON steps (run_id, ready_at, ord) WHERE status IN ('ready', 'retrying');
 CREATE INDEX steps_running ON steps (lease_until) WHERE status = 'running';
 
 -- dep_id must end before step_id may start

@@ -1,0 +1,106 @@
+/**
+ * @module engine/spawner/spawner-client
+ * The engine's side of the spawner process: the same contract as
+ * `runProcess` (process-runner.ts), performed in a child process started on
+ * first use and restarted if it dies.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { ProcessResult, ProcessSpec } from '../process-runner.js';
+import type { FromSpawner, ToSpawner } from './protocol.js';
+
+const MAIN = fileURLToPath(new URL('./spawner-main.js', import.meta.url));
+
+interface Pending {
+  spec: ProcessSpec;
+  resolve: (r: ProcessResult) => void;
+}
+
+export class SpawnerClient {
+  private child: ChildProcess | undefined;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+
+  /** Start the spawner now (it takes a few tens of ms), so the first step does not wait. */
+  warm(): void {
+    this.ensure();
+  }
+
+  run(spec: ProcessSpec): Promise<ProcessResult> {
+    if (spec.signal?.aborted) return Promise.resolve({ exitCode: null, signal: null, aborted: true });
+    const child = this.ensure();
+    const id = this.nextId++;
+    return new Promise<ProcessResult>((resolve) => {
+      const onAbort = () => this.post({ op: 'abort', id });
+      spec.signal?.addEventListener('abort', onAbort, { once: true });
+      this.pending.set(id, {
+        spec,
+        resolve: (r) => {
+          spec.signal?.removeEventListener('abort', onAbort);
+          resolve(r);
+        },
+      });
+      this.holdOpen(true);
+      const message: ToSpawner = { op: 'spawn', id, env: spec.env as Record<string, string>, killGraceMs: spec.killGraceMs ?? 5000 };
+      if (spec.command !== undefined) message.command = spec.command;
+      if (spec.argv !== undefined) message.argv = [...spec.argv];
+      if (spec.cwd !== undefined) message.cwd = spec.cwd;
+      child.send(message);
+    });
+  }
+
+  /** Ends the spawner once nothing runs (its children are ended by it if any still run). */
+  close(): void {
+    const child = this.child;
+    this.child = undefined;
+    if (child?.connected) child.disconnect();
+  }
+
+  private post(m: ToSpawner): void {
+    if (this.child?.connected) this.child.send(m);
+  }
+
+  private ensure(): ChildProcess {
+    if (this.child?.connected) return this.child;
+    const child = fork(MAIN, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [], serialization: 'json' });
+    child.on('message', (m: FromSpawner) => this.receive(m));
+    child.on('exit', (code, signal) => {
+      if (this.child === child) this.child = undefined;
+      // Whatever it was running is lost with it: report each as not started.
+      for (const [id, p] of this.pending) {
+        this.pending.delete(id);
+        p.resolve({ exitCode: null, signal: null, aborted: false, spawnError: `the spawner process exited (${signal ?? code})` });
+      }
+      this.holdOpen(false);
+    });
+    this.child = child;
+    this.holdOpen(this.pending.size > 0);
+    return child;
+  }
+
+  /** While steps run, the channel keeps this process alive; when idle it does not. */
+  private holdOpen(busy: boolean): void {
+    const child = this.child;
+    if (!child) return;
+    const channel = child.channel as { ref?: () => void; unref?: () => void } | undefined;
+    if (busy) {
+      child.ref();
+      channel?.ref?.();
+    } else {
+      child.unref();
+      channel?.unref?.();
+    }
+  }
+
+  private receive(m: FromSpawner): void {
+    const p = this.pending.get(m.id);
+    if (!p) return;
+    if (m.op === 'lines') {
+      for (const line of m.lines) p.spec.onLine?.(m.stream, line);
+      return;
+    }
+    this.pending.delete(m.id);
+    if (this.pending.size === 0) this.holdOpen(false);
+    p.resolve(m.result);
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * @module engine/spawner/spawner-main
+ * The spawner process: runs commands for the engine (process-runner.ts, one
+ * process group each) and streams their lines back over IPC. It exists
+ * because fork() costs grow with the parent's memory: forking from this small
+ * process is several times cheaper than from the engine, and happens on
+ * another core. When the engine goes away (even by kill -9) the IPC channel
+ * closes, and every process group started here is ended.
+ */
+import { runProcess } from '../process-runner.js';
+import type { FromSpawner, ToSpawner } from './protocol.js';
+
+const running = new Map<number, AbortController>();
+const send = (m: FromSpawner) => process.send?.(m);
+
+process.on('message', (m: ToSpawner) => {
+  if (m.op === 'abort') {
+    running.get(m.id)?.abort();
+    return;
+  }
+  const abort = new AbortController();
+  running.set(m.id, abort);
+  let batch: { stream: 'stdout' | 'stderr'; lines: string[] } | undefined;
+  const flush = () => {
+    if (batch) send({ op: 'lines', id: m.id, ...batch });
+    batch = undefined;
+  };
+  const spec = {
+    env: m.env,
+    signal: abort.signal,
+    killGraceMs: m.killGraceMs,
+    onLine: (stream: 'stdout' | 'stderr', line: string) => {
+      if (batch && batch.stream !== stream) flush();
+      if (!batch) {
+        batch = { stream, lines: [] };
+        setImmediate(flush);
+      }
+      batch.lines.push(line);
+    },
+    ...(m.cwd !== undefined ? { cwd: m.cwd } : {}),
+  };
+  void runProcess(m.command !== undefined ? { ...spec, command: m.command } : { ...spec, argv: m.argv ?? [] }).then((result) => {
+    flush();
+    running.delete(m.id);
+    send({ op: 'done', id: m.id, result });
+  });
+});
+
+// Ctrl-C reaches the whole foreground process group, this process included:
+// the engine decides what to stop (abort messages), or the disconnect does.
+process.on('SIGINT', () => undefined);
+process.on('SIGTERM', () => undefined);
+
+process.on('disconnect', () => {
+  for (const abort of running.values()) abort.abort();
+  const exitWhenDone = () => (running.size === 0 ? process.exit(0) : setTimeout(exitWhenDone, 50));
+  exitWhenDone();
+});
