@@ -7,6 +7,7 @@
 import { resolve } from 'node:path';
 import type { Store } from '../store/store.js';
 import type { Engine } from '../engine/engine.js';
+import type { SpawnerClient } from '../engine/spawner/spawner-client.js';
 
 export function homeDir(flag: string | undefined): string {
   return resolve(flag ?? process.env.BATON_HOME ?? '.baton');
@@ -39,16 +40,18 @@ export async function openStore(home: string, options: { mustExist?: boolean } =
  * process (engine/spawner): fork() from this larger process costs several
  * times more. `close()` ends the spawner.
  */
-export async function buildEngine(store: Store, home: string): Promise<{ engine: Engine; close: () => void }> {
-  const [{ createEngine }, { expressionHost }, { SpawnerClient }] = await Promise.all([
-    import('../engine/engine.js'),
-    import('../spec/expression-host.js'),
-    import('../engine/spawner/spawner-client.js'),
-  ]);
-  const spawner = new SpawnerClient();
-  spawner.warm();
+export async function buildEngine(store: Store, home: string, spawner: SpawnerClient): Promise<{ engine: Engine; close: () => void }> {
+  const [{ createEngine }, { expressionHost }] = await Promise.all([import('../engine/engine.js'), import('../spec/expression-host.js')]);
   const engine = createEngine({ store, expr: expressionHost, scratchDir: resolve(home, 'tmp'), launch: (spec) => spawner.run(spec) });
   return { engine, close: () => spawner.close() };
+}
+
+/** Start the spawner process first thing, so it boots while the rest loads. */
+export async function startSpawner(): Promise<SpawnerClient> {
+  const { SpawnerClient } = await import('../engine/spawner/spawner-client.js');
+  const spawner = new SpawnerClient();
+  spawner.warm();
+  return spawner;
 }
 
 /** Resolve a run id or unique prefix. */

@@ -19,7 +19,7 @@ import { LogSink } from './log-sink.js';
 import { RunDriver } from './run-driver.js';
 import { newRunId } from './run-id.js';
 import { OutputsDir } from './outputs-file.js';
-import { runProcess, type ProcessResult, type ProcessSpec } from './process-runner.js';
+import { runInPool, type ProcessResult, type ProcessSpec } from './process-runner.js';
 import { SecretMasker } from './secret-masker.js';
 import { TaskExecutor } from './task-executor.js';
 
@@ -40,7 +40,10 @@ export interface EngineOptions {
   env?: NodeJS.ProcessEnv;
   /** Where step output files live while a run goes (default: the OS temp directory). */
   scratchDir?: string;
-  /** How commands are started (default: in this process; the CLI uses a spawner process). */
+  /**
+   * How commands are started (default: in this process; the CLI uses a
+   * spawner process). It must honour `spec.pool`: the run's concurrency.
+   */
   launch?: (spec: ProcessSpec) => Promise<ProcessResult>;
 }
 
@@ -125,6 +128,8 @@ export class Engine {
   }
 
   private async drive(runId: string, def: WorkflowDef, input: Record<string, unknown>, openSteps: number, options: DriveOptions): Promise<RunHandle> {
+    const run = await this.requireRun(runId);
+    const concurrency = Math.max(1, options.concurrency ?? def.concurrency ?? this.opts.concurrency ?? 4);
     const secrets = options.secrets ?? {};
     const outputs = new OutputsDir(join(this.opts.scratchDir ?? tmpdir(), `baton-${runId}`));
     const masker = new SecretMasker(Object.values(secrets));
@@ -141,14 +146,14 @@ export class Engine {
         workdir: def.workdir ?? process.cwd(),
         baseEnv: plainEnv(this.opts.env ?? process.env),
         outputs,
+        slots: { id: runId, limit: concurrency },
       },
-      { store: this.opts.store, expr: this.opts.expr, clock: this.clock, random: this.opts.random ?? Math.random, killGraceMs: this.opts.killGraceMs ?? 5000, launch: this.opts.launch ?? runProcess, log },
+      { store: this.opts.store, expr: this.opts.expr, clock: this.clock, random: this.opts.random ?? Math.random, killGraceMs: this.opts.killGraceMs ?? 5000, launch: this.opts.launch ?? runInPool, log },
     );
-    const run = await this.requireRun(runId);
     const driverOptions = {
       runId,
       owner: this.owner,
-      concurrency: Math.max(1, options.concurrency ?? def.concurrency ?? this.opts.concurrency ?? 4),
+      concurrency,
       leaseMs: this.opts.leaseMs ?? 30_000,
       heartbeatMs: this.opts.heartbeatMs ?? 10_000,
       failFast: def.failFast,

@@ -8,6 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import { LineSplitter } from './line-splitter.js';
+import { SlotPools } from './slot-pool.js';
 
 export interface ProcessSpec {
   /** Run under `/bin/sh -c`. */
@@ -20,6 +21,10 @@ export interface ProcessSpec {
   /** Between SIGTERM and SIGKILL. */
   killGraceMs?: number;
   onLine?: (stream: 'stdout' | 'stderr', line: string) => void;
+  /** Called when the process has started (after waiting for a slot of `pool`, if any). */
+  onStart?: () => void;
+  /** At most `limit` processes of the same pool id run at once (a run's concurrency). */
+  pool?: { id: string; limit: number };
 }
 
 export interface ProcessResult {
@@ -29,6 +34,24 @@ export interface ProcessResult {
   aborted: boolean;
   /** The process could not be started (e.g. no such file); the message says why. */
   spawnError?: string;
+}
+
+const pools = new SlotPools();
+
+/** Run a command, first waiting for a slot of its pool when it names one. */
+export async function runInPool(spec: ProcessSpec, slots: SlotPools = pools): Promise<ProcessResult> {
+  if (!spec.pool) return runProcess(spec);
+  let release: () => void;
+  try {
+    release = await slots.acquire(spec.pool.id, spec.pool.limit, spec.signal);
+  } catch {
+    return { exitCode: null, signal: null, aborted: true };
+  }
+  try {
+    return await runProcess(spec);
+  } finally {
+    release();
+  }
 }
 
 export function runProcess(spec: ProcessSpec): Promise<ProcessResult> {
@@ -49,6 +72,7 @@ export function runProcess(spec: ProcessSpec): Promise<ProcessResult> {
     let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
     let killTimer: NodeJS.Timeout | undefined;
     let spawnError: string | undefined;
+    spec.onStart?.();
 
     const killGroup = (sig: NodeJS.Signals): void => {
       if (child.pid === undefined) return;

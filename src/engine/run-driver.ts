@@ -6,6 +6,12 @@
  * the store, and the claim for the freed slot is queued right behind it, so
  * both share one commit; a single timer is armed at the next retry due time.
  *
+ * Up to twice `concurrency` steps are in flight: prepared and handed to the
+ * launcher, which starts at most `concurrency` processes at once (the run's
+ * slot pool). When a process ends the next one starts where processes start,
+ * with no round trip through this loop; the claim that refills the window
+ * shares the finish's commit.
+ *
  * When no step is open the run settles: succeeded; or, after a failure or a
  * run timeout, the rollbacks of succeeded tasks run (reverse completion
  * order) as steps of their own, then failed / timed_out. Cancel (Ctrl-C)
@@ -22,6 +28,7 @@ import { Deferred, DueTimer } from './wakeup.js';
 export interface DriverOptions {
   runId: string;
   owner: string;
+  /** Processes at once; the driver keeps twice as many steps in flight. */
   concurrency: number;
   leaseMs: number;
   heartbeatMs: number;
@@ -95,12 +102,15 @@ export class RunDriver {
   private pump(): void {
     if (this.result.settled || this.settling) return;
     if (this.ending) return this.maybeSettle();
-    const free = this.opts.concurrency - this.running.size;
+    const free = 2 * this.opts.concurrency - this.running.size;
     if (this.claiming) {
       this.pumpAgain = true;
       return;
     }
-    if (free <= 0) return;
+    // Claim in batches while the window still holds work for every slot; at
+    // once when a slot would otherwise idle.
+    const batch = Math.max(1, Math.ceil(this.opts.concurrency / 2));
+    if (free <= 0 || (free < batch && this.running.size >= this.opts.concurrency)) return;
     this.claiming = true;
     this.writes++;
     this.store

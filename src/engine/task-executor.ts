@@ -26,6 +26,8 @@ export interface RunContext {
   /** A plain copy of the environment steps inherit (copying process.env per step is slow). */
   baseEnv: Record<string, string>;
   outputs: OutputsDir;
+  /** The run's concurrency, enforced by the launcher where processes start. */
+  slots: { id: string; limit: number };
 }
 
 export interface ExecutorDeps {
@@ -47,7 +49,7 @@ export class TaskExecutor {
     private readonly deps: ExecutorDeps,
   ) {}
 
-  /** `onStart` is called when the attempt really runs (not for a skip). */
+  /** `onStart` is called once, when the attempt's first process starts (not for a skip). */
   async execute(claim: Claim, signal: AbortSignal, onStart: () => void = () => undefined): Promise<AttemptOutcome> {
     const taskId = claim.kind === 'rollback' ? (claim.target as string) : claim.stepId;
     const task = this.run.tasks.get(taskId);
@@ -63,7 +65,11 @@ export class TaskExecutor {
       }
       if (!run) return { status: 'skipped', reason: task.if && facts.upstreamOk ? `if: ${task.if} was false` : 'an upstream task did not succeed' };
     }
-    onStart();
+    let startedOnce = false;
+    const started = () => {
+      if (!startedOnce) onStart();
+      startedOnce = true;
+    };
     const log = (stream: Stream, line: string) => this.deps.log(claim.stepId, claim.attempt, stream, line);
     const outFile = this.run.outputs.pathFor(claim.stepId, claim.attempt);
     let outcome: AttemptOutcome;
@@ -73,7 +79,7 @@ export class TaskExecutor {
       const env = this.envFor(task, ctx, claim, outFile);
       const cwd = task.cwd ? this.deps.expr.renderTemplate(task.cwd, ctx, 'raw') : undefined;
       const healthCheck = claim.kind === 'task' && task.healthCheck ? this.deps.expr.renderTemplate(task.healthCheck, ctx, 'shell') : undefined;
-      outcome = await this.runAttempt(task, { ...command, env, cwd, healthCheck }, signal, log);
+      outcome = await this.runAttempt(task, { ...command, env, cwd, healthCheck }, signal, log, started);
     } catch (error) {
       outcome = { status: 'failed', error: (error as Error).message };
     }
@@ -89,27 +95,39 @@ export class TaskExecutor {
     spec: { command?: string; argv?: string[]; env: NodeJS.ProcessEnv; cwd: string | undefined; healthCheck: string | undefined },
     runSignal: AbortSignal,
     log: (stream: Stream, line: string) => void,
+    started: () => void,
   ): Promise<AttemptOutcome> {
-    const timeout = task.timeoutMs !== undefined ? AbortSignal.timeout(task.timeoutMs) : undefined;
-    const signal = timeout ? AbortSignal.any([runSignal, timeout]) : runSignal;
+    // The attempt's timeout counts from when its process starts, not from
+    // when it was prepared and waiting for a slot.
+    const timeout = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const onStart = () => {
+      started();
+      if (task.timeoutMs !== undefined) timer ??= setTimeout(() => timeout.abort(), task.timeoutMs);
+    };
+    const signal = AbortSignal.any([runSignal, timeout.signal]);
     const cwd = spec.cwd ? resolveIn(this.run.workdir, spec.cwd) : this.run.workdir;
-    const base = { env: spec.env, cwd, signal, killGraceMs: this.deps.killGraceMs, onLine: log };
-    const main = await this.deps.launch(spec.command !== undefined ? { ...base, command: spec.command } : { ...base, argv: spec.argv ?? [] });
-    const failure = this.describe(main, timeout, task, 'command');
-    if (failure) return failure;
-    if (spec.healthCheck !== undefined) {
-      log('system', `healthCheck: ${spec.healthCheck}`);
-      const check = await this.deps.launch({ ...base, command: spec.healthCheck });
-      const checkFailure = this.describe(check, timeout, task, 'healthCheck');
-      if (checkFailure) return checkFailure;
+    const base = { env: spec.env, cwd, signal, killGraceMs: this.deps.killGraceMs, onLine: log, onStart, pool: this.run.slots };
+    try {
+      const main = await this.deps.launch(spec.command !== undefined ? { ...base, command: spec.command } : { ...base, argv: spec.argv ?? [] });
+      const failure = this.describe(main, timeout.signal, task, 'command');
+      if (failure) return failure;
+      if (spec.healthCheck !== undefined) {
+        log('system', `healthCheck: ${spec.healthCheck}`);
+        const check = await this.deps.launch({ ...base, command: spec.healthCheck });
+        const checkFailure = this.describe(check, timeout.signal, task, 'healthCheck');
+        if (checkFailure) return checkFailure;
+      }
+      return { status: 'succeeded', exitCode: main.exitCode };
+    } finally {
+      clearTimeout(timer);
     }
-    return { status: 'succeeded', exitCode: main.exitCode };
   }
 
-  private describe(result: ProcessResult, timeout: AbortSignal | undefined, task: TaskDef, what: string): AttemptOutcome | undefined {
+  private describe(result: ProcessResult, timeout: AbortSignal, task: TaskDef, what: string): AttemptOutcome | undefined {
     if (result.spawnError) return { status: 'failed', exitCode: null, error: `${what} could not start: ${result.spawnError}` };
     if (result.aborted) {
-      const error = timeout?.aborted ? `timed out after ${formatDuration(task.timeoutMs ?? 0)}` : 'cancelled';
+      const error = timeout.aborted ? `timed out after ${formatDuration(task.timeoutMs ?? 0)}` : 'cancelled';
       return { status: 'failed', exitCode: result.exitCode, error };
     }
     if (result.exitCode === 0) return undefined;

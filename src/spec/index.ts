@@ -17,4 +17,3 @@ export {
 } from './expressions.js';
 export { hasTemplate, parseTemplate, renderTemplate, shellQuote, valueToText, type TemplatePart } from './template.js';
 export { referencedTasks } from './expression-refs.js';
-export { workflowFileSchema, workflowJsonSchema } from './schema.js';

@@ -8,7 +8,7 @@
 
 import type { InputDef, InputType, InputValue, WorkflowDef } from '../core/model.js';
 import { isMapping, type Scope } from './issues.js';
-import { ID_PATTERN, INPUT_KEYS, INPUT_TYPES } from './schema.js';
+import { ID_PATTERN, INPUT_KEYS, INPUT_TYPES } from './format.js';
 import { didYouMean } from './suggest.js';
 
 const TYPE_NAME: Record<InputType, string> = { string: 'a string', number: 'a number', boolean: 'true or false' };

@@ -8,7 +8,7 @@
  */
 
 import { extname } from 'node:path';
-import { parseDocument } from 'yaml';
+import { yamlLib } from './yaml-lib.js';
 import { parseFastYaml } from './fast-yaml.js';
 import { countJsonKeys, countValueKeys, scanJson, type JsonScan } from './json-scan.js';
 import { shadowOfDocument, type Shadow } from './source-map.js';
@@ -87,7 +87,7 @@ function parseYaml(text: string): ParseOutcome {
   if (fast) {
     return { ok: true, parsed: { value: fast.value, shadow: () => parseFastYaml(text, true)?.shadow, duplicateKeys: () => [] } };
   }
-  const doc = parseDocument(text, { prettyErrors: false });
+  const doc = yamlLib().parseDocument(text, { prettyErrors: false });
   if (doc.errors.length > 0) {
     return { ok: false, problems: doc.errors.map((e) => ({ offset: e.pos[0], message: `invalid YAML: ${e.message}` })) };
   }

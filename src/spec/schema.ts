@@ -3,19 +3,16 @@
  * The workflow file format as a zod schema: the documented shape of a file,
  * exported as JSON Schema for editors (`schema/workflow.schema.json`). The
  * loader's hand-written checks (fast enough for 100,000 tasks, with file
- * positions and "did you mean") take their key lists from these shapes, and
- * tests hold both to the same documents.
+ * positions and "did you mean") use the same key lists, kept in format.ts
+ * so that loading a file never loads zod; tests hold both to the same keys
+ * and the same documents.
  */
 
 import { z } from 'zod';
+import { BACKOFFS, ENV_NAME_PATTERN, ID_PATTERN, INPUT_TYPES, JITTERS } from './format.js';
 
-export const ID_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
-export const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const DURATION_PATTERN = /^\s*(?:\d+(?:\.\d+)?|(?:\d+(?:\.\d+)?(?:ms|s|m|h|d|w))+)\s*$/;
 
-export const BACKOFFS = ['exponential', 'linear', 'fixed'] as const;
-export const JITTERS = ['full', 'none'] as const;
-export const INPUT_TYPES = ['string', 'number', 'boolean'] as const;
 
 const id = z.string().regex(ID_PATTERN).meta({ description: 'Letters, digits, _ . -; not starting with a digit, . or -' });
 const duration = z
@@ -100,11 +97,13 @@ export const workflowFileSchema = z
   .union([workflowObjectSchema, z.array(taskSchema).min(1)])
   .meta({ title: 'baton workflow', description: 'A baton workflow file (YAML or JSON)' });
 
-export const WORKFLOW_KEYS = Object.keys(workflowObjectSchema.shape);
-export const TASK_KEYS = Object.keys(taskFields);
-export const RETRY_KEYS = Object.keys(retrySchema.shape);
-export const DEFAULTS_KEYS = Object.keys(defaultsSchema.shape);
-export const INPUT_KEYS = ['type', 'default', 'description', 'enum', 'required'] as const;
+/** The keys each shape allows (format.ts keeps the same lists without zod; a test holds them equal). */
+export const SCHEMA_KEYS = {
+  workflow: Object.keys(workflowObjectSchema.shape),
+  task: Object.keys(taskFields),
+  retry: Object.keys(retrySchema.shape),
+  defaults: Object.keys(defaultsSchema.shape),
+};
 
 /** The JSON Schema (draft 2020-12) of workflow files. */
 export function workflowJsonSchema(): Record<string, unknown> {

@@ -6,7 +6,8 @@
  * the JSON scanner) and turns a problem's path into `line:col`.
  */
 
-import { isMap, isPair, isScalar, isSeq, type Document, type Node as YamlNode } from 'yaml';
+import type { Document, Node as YamlNode } from 'yaml';
+import { yamlLib } from './yaml-lib.js';
 
 export type PathItem = string | number;
 export type Path = readonly PathItem[];
@@ -73,6 +74,7 @@ export function shadowOfDocument(doc: Document): Shadow {
 }
 
 function fill(node: YamlNode, shadow: Shadow): void {
+  const { isMap, isPair, isScalar, isSeq } = yamlLib();
   shadow.value = node.range?.[0] ?? shadow.value;
   if (isMap(node)) {
     shadow.kids = new Map();

@@ -9,7 +9,7 @@
 
 import { DEFAULT_RETRY, type RetryPolicy, type TaskDef } from '../core/model.js';
 import { describe, isMapping, type Issue, type Mapping, type Scope } from './issues.js';
-import { BACKOFFS, ENV_NAME_PATTERN, ID_PATTERN, JITTERS, RETRY_KEYS, TASK_KEYS } from './schema.js';
+import { BACKOFFS, ENV_NAME_PATTERN, ID_PATTERN, JITTERS, RETRY_KEYS, TASK_KEYS } from './format.js';
 import type { Path, PathItem } from './source-map.js';
 import { hasTemplate, scanTemplate } from './template.js';
 

@@ -10,7 +10,7 @@ import type { InputDef, WorkflowDef } from '../core/model.js';
 import { checkInputs } from './inputs.js';
 import { describe, isMapping, Scope, type Issue, type Mapping } from './issues.js';
 import { checkGraph, checkSites } from './references.js';
-import { DEFAULTS_KEYS, ENV_NAME_PATTERN, WORKFLOW_KEYS } from './schema.js';
+import { DEFAULTS_KEYS, ENV_NAME_PATTERN, WORKFLOW_KEYS } from './format.js';
 import type { Path } from './source-map.js';
 import { checkEnv, checkRetry, checkTask, noteTemplate, type Defaults, type ExprSite, type TaskChecks, type TaskInfo } from './validate-task.js';
 

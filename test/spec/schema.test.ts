@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { loadWorkflowText, workflowFileSchema, workflowJsonSchema } from '../../src/spec/index.js';
+import { loadWorkflowText } from '../../src/spec/index.js';
+import { SCHEMA_KEYS, workflowFileSchema, workflowJsonSchema } from '../../src/spec/schema.js';
+import { DEFAULTS_KEYS, RETRY_KEYS, TASK_KEYS, WORKFLOW_KEYS } from '../../src/spec/format.js';
 import { serialise, validDoc } from './arbitraries.js';
 
 describe('schema', () => {
@@ -31,5 +33,14 @@ describe('schema', () => {
   ])('and the loader refuse %s', (_name, doc) => {
     expect(workflowFileSchema.safeParse(doc).success).toBe(false);
     expect(loadWorkflowText(JSON.stringify(doc), 'wf.json').ok).toBe(false);
+  });
+});
+
+describe('key lists', () => {
+  it('the zod-free key lists used at run time match the zod shapes', () => {
+    expect([...WORKFLOW_KEYS].sort()).toEqual([...SCHEMA_KEYS.workflow].sort());
+    expect([...TASK_KEYS].sort()).toEqual([...SCHEMA_KEYS.task].sort());
+    expect([...RETRY_KEYS].sort()).toEqual([...SCHEMA_KEYS.retry].sort());
+    expect([...DEFAULTS_KEYS].sort()).toEqual([...SCHEMA_KEYS.defaults].sort());
   });
 });

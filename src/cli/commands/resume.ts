@@ -7,7 +7,7 @@
 import { COMMON_OPTIONS, help, onePositional, parse, positiveInt } from '../args.js';
 import { UsageError } from '../exit.js';
 import { follow } from '../follow.js';
-import { buildEngine, homeDir, openStore, resolveRunId } from '../home.js';
+import { buildEngine, homeDir, openStore, startSpawner, resolveRunId } from '../home.js';
 import { readSecrets } from '../inputs.js';
 import { liveOwnerPid } from '../owner.js';
 
@@ -19,6 +19,7 @@ export async function main(argv: string[]): Promise<number> {
   const given = onePositional(positionals, 'run id', SYNOPSIS);
   const concurrency = positiveInt(values.concurrency, '--concurrency');
   const home = homeDir(values.home);
+  const spawner = startSpawner();
   const store = await openStore(home, { mustExist: true });
   const runId = await resolveRunId(store, given);
   const run = await store.getRun(runId);
@@ -28,6 +29,6 @@ export async function main(argv: string[]): Promise<number> {
     throw new UsageError(`run ${runId} is still being run by process ${pid}; stop it first (or "baton cancel ${runId}")`);
   }
   const secrets = run ? readSecrets(run.definition) : {};
-  const { engine, close } = await buildEngine(store, home);
+  const { engine, close } = await buildEngine(store, home, await spawner);
   return follow(engine, store, () => engine.resume(runId, { secrets, ...(concurrency ? { concurrency } : {}) }), { json: values.json }).finally(close);
 }

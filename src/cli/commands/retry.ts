@@ -6,7 +6,7 @@
  */
 import { COMMON_OPTIONS, help, onePositional, parse, positiveInt } from '../args.js';
 import { follow } from '../follow.js';
-import { buildEngine, homeDir, openStore, resolveRunId } from '../home.js';
+import { buildEngine, homeDir, openStore, startSpawner, resolveRunId } from '../home.js';
 import { readSecrets } from '../inputs.js';
 
 const SYNOPSIS = 'baton retry RUN [--concurrency N] [--json] [--home DIR]';
@@ -17,10 +17,11 @@ export async function main(argv: string[]): Promise<number> {
   const given = onePositional(positionals, 'run id', SYNOPSIS);
   const concurrency = positiveInt(values.concurrency, '--concurrency');
   const home = homeDir(values.home);
+  const spawner = startSpawner();
   const store = await openStore(home, { mustExist: true });
   const runId = await resolveRunId(store, given);
   const run = await store.getRun(runId);
   const secrets = run ? readSecrets(run.definition) : {};
-  const { engine, close } = await buildEngine(store, home);
+  const { engine, close } = await buildEngine(store, home, await spawner);
   return follow(engine, store, () => engine.retry(runId, { secrets, ...(concurrency ? { concurrency } : {}) }), { json: values.json }).finally(close);
 }

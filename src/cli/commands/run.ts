@@ -6,7 +6,7 @@
 import { COMMON_OPTIONS, help, onePositional, parse, positiveInt } from '../args.js';
 import { EXIT, UsageError } from '../exit.js';
 import { follow } from '../follow.js';
-import { buildEngine, homeDir, openStore } from '../home.js';
+import { buildEngine, homeDir, openStore, startSpawner } from '../home.js';
 import { parseInputFlags, readSecrets } from '../inputs.js';
 import { loadOrReport } from '../load.js';
 
@@ -32,15 +32,22 @@ BATON_HOME). Independent tasks run in parallel, up to --concurrency (default: th
 Exit codes: 0 succeeded, 1 failed, 2 invalid input, 130 interrupted (the run is cancelled).`);
   }
   const file = onePositional(positionals, 'workflow file', SYNOPSIS);
+  const spawner = startSpawner();
   const def = await loadOrReport(file);
-  if (!def) return EXIT.usage;
+  if (!def) {
+    (await spawner).close();
+    return EXIT.usage;
+  }
   const { resolveInputs } = await import('../../spec/index.js');
   const resolved = resolveInputs(def, parseInputFlags(values.input));
-  if (!resolved.ok) throw new UsageError(resolved.errors.join('\n'));
+  if (!resolved.ok) {
+    (await spawner).close();
+    throw new UsageError(resolved.errors.join('\n'));
+  }
   const secrets = readSecrets(def);
   const concurrency = positiveInt(values.concurrency, '--concurrency');
   const home = homeDir(values.home);
   const store = await openStore(home);
-  const { engine, close } = await buildEngine(store, home);
+  const { engine, close } = await buildEngine(store, home, await spawner);
   return follow(engine, store, () => engine.start(def, { input: resolved.values, secrets, ...(concurrency ? { concurrency } : {}) }), { json: values.json }).finally(close);
 }

@@ -20,6 +20,8 @@ export class SpawnerClient {
   private child: ChildProcess | undefined;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
+  /** The environment last sent as the spawner's base. */
+  private base: Record<string, string | undefined> | undefined;
 
   /** Start the spawner now (it takes a few tens of ms), so the first step does not wait. */
   warm(): void {
@@ -41,12 +43,32 @@ export class SpawnerClient {
         },
       });
       this.holdOpen(true);
-      const message: ToSpawner = { op: 'spawn', id, env: spec.env as Record<string, string>, killGraceMs: spec.killGraceMs ?? 5000 };
+      const message: ToSpawner = { op: 'spawn', id, env: this.envDiff(child, spec.env), killGraceMs: spec.killGraceMs ?? 5000 };
       if (spec.command !== undefined) message.command = spec.command;
       if (spec.argv !== undefined) message.argv = [...spec.argv];
       if (spec.cwd !== undefined) message.cwd = spec.cwd;
+      if (spec.pool !== undefined) message.pool = spec.pool;
       child.send(message);
     });
+  }
+
+  /** The spawn's environment as differences from the base, sending a new base when they are many. */
+  private envDiff(child: ChildProcess, env: NodeJS.ProcessEnv): Record<string, string | null> {
+    const diff = (base: Record<string, string | undefined>) => {
+      const out: Record<string, string | null> = {};
+      for (const [k, v] of Object.entries(env)) if (v !== undefined && base[k] !== v) out[k] = v;
+      for (const k of Object.keys(base)) if (env[k] === undefined) out[k] = null;
+      return out;
+    };
+    if (this.base) {
+      const d = diff(this.base);
+      if (Object.keys(d).length <= 16) return d;
+    }
+    const base: Record<string, string> = {};
+    for (const [k, v] of Object.entries(env)) if (v !== undefined && !k.startsWith('BATON_')) base[k] = v;
+    this.base = base;
+    child.send({ op: 'base-env', env: base } satisfies ToSpawner);
+    return diff(base);
   }
 
   /** Ends the spawner once nothing runs (its children are ended by it if any still run). */
@@ -62,6 +84,7 @@ export class SpawnerClient {
 
   private ensure(): ChildProcess {
     if (this.child?.connected) return this.child;
+    this.base = undefined;
     const child = fork(MAIN, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [], serialization: 'json' });
     child.on('message', (m: FromSpawner) => this.receive(m));
     child.on('exit', (code, signal) => {
@@ -95,6 +118,10 @@ export class SpawnerClient {
   private receive(m: FromSpawner): void {
     const p = this.pending.get(m.id);
     if (!p) return;
+    if (m.op === 'started') {
+      p.spec.onStart?.();
+      return;
+    }
     if (m.op === 'lines') {
       for (const line of m.lines) p.spec.onLine?.(m.stream, line);
       return;

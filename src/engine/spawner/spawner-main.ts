@@ -7,16 +7,26 @@
  * another core. When the engine goes away (even by kill -9) the IPC channel
  * closes, and every process group started here is ended.
  */
-import { runProcess } from '../process-runner.js';
+import { runInPool } from '../process-runner.js';
 import type { FromSpawner, ToSpawner } from './protocol.js';
 
 const running = new Map<number, AbortController>();
+let baseEnv: Record<string, string> = {};
 const send = (m: FromSpawner) => process.send?.(m);
 
 process.on('message', (m: ToSpawner) => {
   if (m.op === 'abort') {
     running.get(m.id)?.abort();
     return;
+  }
+  if (m.op === 'base-env') {
+    baseEnv = m.env;
+    return;
+  }
+  const env: Record<string, string> = { ...baseEnv };
+  for (const [k, v] of Object.entries(m.env)) {
+    if (v === null) delete env[k];
+    else env[k] = v;
   }
   const abort = new AbortController();
   running.set(m.id, abort);
@@ -26,7 +36,7 @@ process.on('message', (m: ToSpawner) => {
     batch = undefined;
   };
   const spec = {
-    env: m.env,
+    env,
     signal: abort.signal,
     killGraceMs: m.killGraceMs,
     onLine: (stream: 'stdout' | 'stderr', line: string) => {
@@ -37,9 +47,11 @@ process.on('message', (m: ToSpawner) => {
       }
       batch.lines.push(line);
     },
+    onStart: () => send({ op: 'started', id: m.id }),
     ...(m.cwd !== undefined ? { cwd: m.cwd } : {}),
+    ...(m.pool !== undefined ? { pool: m.pool } : {}),
   };
-  void runProcess(m.command !== undefined ? { ...spec, command: m.command } : { ...spec, argv: m.argv ?? [] }).then((result) => {
+  void runInPool(m.command !== undefined ? { ...spec, command: m.command } : { ...spec, argv: m.argv ?? [] }).then((result) => {
     flush();
     running.delete(m.id);
     send({ op: 'done', id: m.id, result });

@@ -1,0 +1,37 @@
+/**
+ * @module spec/format
+ * The words of the file format the checks need at run time: key lists,
+ * patterns, enumerations. Kept free of zod (schema.ts, the documented shape,
+ * costs ~60 ms to load); test/spec/schema.test.ts holds these lists equal to
+ * the zod shapes.
+ */
+
+export const ID_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+export const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export const BACKOFFS = ['exponential', 'linear', 'fixed'] as const;
+export const JITTERS = ['full', 'none'] as const;
+export const INPUT_TYPES = ['string', 'number', 'boolean'] as const;
+
+export const WORKFLOW_KEYS = ['name', 'description', 'inputs', 'env', 'secrets', 'concurrency', 'timeout', 'failFast', 'defaults', 'on', 'tasks'];
+export const TASK_KEYS = [
+  'id',
+  'name',
+  'description',
+  'command',
+  'operation',
+  'args',
+  'dependsOn',
+  'dependencies',
+  'retries',
+  'retry',
+  'timeout',
+  'if',
+  'env',
+  'cwd',
+  'rollback',
+  'healthCheck',
+];
+export const RETRY_KEYS = ['attempts', 'backoff', 'initial', 'max', 'factor', 'jitter', 'nonRetryableExitCodes'];
+export const DEFAULTS_KEYS = ['retries', 'retry', 'timeout', 'env', 'cwd'];
+export const INPUT_KEYS = ['type', 'default', 'description', 'enum', 'required'] as const;
