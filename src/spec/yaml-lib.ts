@@ -5,8 +5,9 @@
  * tens of milliseconds of start-up.
  */
 import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
 
-type YamlModule = typeof import('yaml');
+type YamlModule = typeof Yaml;
 
 let loaded: YamlModule | undefined;
 
