@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { workflowJsonSchema } from '../dist/spec/index.js';
+import { workflowJsonSchema } from '../dist/spec/schema.js';
 
 const target = fileURLToPath(new URL('../schema/workflow.schema.json', import.meta.url));
 writeFileSync(target, `${JSON.stringify(workflowJsonSchema(), null, 2)}\n`);
