@@ -25,9 +25,20 @@ function describe(e: Finished, style: Style, now: number): string {
   return `${sym} ${e.status}${e.error ? `: ${e.error}` : ''}`;
 }
 
-/** Plain prefixed lines, for pipes and logs. */
-export function plainReporter(engine: Engine, out: NodeJS.WriteStream): Reporter {
-  const style = styleFor(out);
+/** Plain prefixed lines, for pipes and logs; written once per turn of the event loop. */
+export function plainReporter(engine: Engine, stream: NodeJS.WriteStream): Reporter {
+  const style = styleFor(stream);
+  let pending = '';
+  const flush = () => {
+    if (pending) stream.write(pending);
+    pending = '';
+  };
+  const out = {
+    write: (text: string) => {
+      if (!pending) setImmediate(flush);
+      pending += text;
+    },
+  };
   const started = new Map<string, number>();
   const label = (id: string) => style.paint('cyan', `[${id}]`);
   const offs = [
@@ -42,7 +53,12 @@ export function plainReporter(engine: Engine, out: NodeJS.WriteStream): Reporter
       out.write(`${label(e.stepId)} ${describe(e, style, e.at)}${took}\n`);
     }),
   ];
-  return { close: () => offs.forEach((off) => off()) };
+  return {
+    close: () => {
+      offs.forEach((off) => off());
+      flush();
+    },
+  };
 }
 
 const TAIL = 20;

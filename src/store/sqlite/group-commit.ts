@@ -67,7 +67,16 @@ export class GroupCommit {
     const results: Array<{ ok: boolean; value: unknown }> = [];
     try {
       this.begin.run();
-      for (const item of batch) {
+      if (batch.length === 1) {
+        // Alone in the transaction: its failure may roll the whole thing back.
+        try {
+          results.push({ ok: true, value: (batch[0] as Pending).op() });
+        } catch (error) {
+          this.rollback.run();
+          (batch[0] as Pending).reject(error);
+          return;
+        }
+      } else for (const item of batch) {
         this.savepoint.run();
         try {
           results.push({ ok: true, value: item.op() });
