@@ -38,6 +38,15 @@ export async function follow(engine: Engine, store: Store, start: () => Promise<
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // Never a silent exit 0 with the run unfinished: if nothing is left to wake
+  // the engine (a bug), say so and how to go on.
+  let finished = false;
+  const onStall = () => {
+    if (finished) return;
+    process.stderr.write(`baton: internal error: run ${handle?.runId ?? ''} stalled with work left; continue it with "baton resume ${handle?.runId ?? 'RUN'}"\n`);
+    process.exit(EXIT.internal);
+  };
+  process.on('beforeExit', onStall);
   try {
     handle = await start();
     if (interrupted) void handle.cancel('interrupted (Ctrl-C)');
@@ -64,6 +73,8 @@ export async function follow(engine: Engine, store: Store, start: () => Promise<
     if (interrupted) return interrupted === 'SIGINT' ? EXIT.interrupted : 143;
     return status === 'succeeded' ? EXIT.ok : EXIT.failed;
   } finally {
+    finished = true;
+    process.off('beforeExit', onStall);
     reporter.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

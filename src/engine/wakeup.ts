@@ -24,7 +24,12 @@ export class Deferred<T> {
   }
 }
 
-/** One timer, armed at the earliest time asked for. */
+/**
+ * One timer, armed at the earliest time asked for. It fires only once
+ * `now()` has reached the due time: Node's timers may fire up to a
+ * millisecond early by `Date.now()`, and a step claimed "when due" by the
+ * same clock would then not be claimable yet, with no timer left to retry.
+ */
 export class DueTimer {
   private timer: NodeJS.Timeout | undefined;
   private dueAt = Infinity;
@@ -38,11 +43,17 @@ export class DueTimer {
     if (at >= this.dueAt) return;
     this.clear();
     this.dueAt = at;
-    this.timer = setTimeout(() => {
+    const tick = () => {
+      const left = at - this.now();
+      if (left > 0) {
+        this.timer = setTimeout(tick, left);
+        return;
+      }
       this.timer = undefined;
       this.dueAt = Infinity;
       this.fire();
-    }, Math.max(0, at - this.now()));
+    };
+    this.timer = setTimeout(tick, Math.max(0, at - this.now()));
   }
 
   clear(): void {
