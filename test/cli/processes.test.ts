@@ -55,6 +55,23 @@ describe('process groups', () => {
     expect(step(run, 'next').status).toBe('cancelled');
   });
 
+  it('kill -9 of baton ends the process groups of the tasks it was running', async () => {
+    const marker = `5${Math.floor(Math.random() * 1e6)}.5`;
+    box.write('wf.yaml', `tasks:\n  long:\n    command: echo running; sh -c 'sleep ${marker} & wait'\n`);
+    const child = box.spawn(['run', 'wf.yaml']);
+    const done = collect(child);
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    await until(() => out.includes('[long] running') && processesWith(`sleep ${marker}`).length > 0);
+    child.kill('SIGKILL');
+    await done;
+    await until(() => processesWith(`sleep ${marker}`).length === 0, 10_000);
+    expect(processesWith(`sleep ${marker}`)).toEqual([]);
+    // The run is left as it was (running, its step's attempt open) for `baton resume`.
+    const runs = await box.json<Array<{ id: string; status: string }>>(['runs']);
+    expect(runs[0]?.status).toBe('running');
+  });
+
   it('baton cancel stops a run driven by another process', async () => {
     box.write('wf.yaml', `tasks:\n  long:\n    command: echo running; sleep 30\n`);
     const child = box.spawn(['run', 'wf.yaml']);
