@@ -13,7 +13,7 @@ import type { EngineEventMap } from '../core/events.js';
 import type { ExpressionHost } from '../core/expressions.js';
 import type { WorkflowDef } from '../core/model.js';
 import type { Random } from '../core/retry.js';
-import { isFinalRun, type RunStatus } from '../core/states.js';
+import { isFinalRun, isFinalStep, type RunStatus } from '../core/states.js';
 import type { Stream, Store } from '../store/store.js';
 import { LogSink } from './log-sink.js';
 import { RunDriver } from './run-driver.js';
@@ -106,7 +106,7 @@ export class Engine {
     if (isFinalRun(run.status)) throw new BatonError('CONFLICT', `run ${runId} has already ${run.status}; use "baton retry" to re-run what failed`);
     await this.opts.store.takeRun(runId, this.owner);
     await this.opts.store.recoverRun(runId);
-    const open = (await this.opts.store.getSteps(runId)).filter((s) => !['succeeded', 'failed', 'skipped', 'cancelled', 'compensated'].includes(s.status)).length;
+    const open = (await this.opts.store.getSteps(runId)).filter((s) => !isFinalStep(s.status)).length;
     this.emit('run:started', { runId, workflow: run.workflow, steps: open, resumed: true });
     return this.drive(runId, run.definition, run.input, open, options);
   }

@@ -21,6 +21,7 @@ import type { Clock } from '../core/clock.js';
 import type { EngineEventMap } from '../core/events.js';
 import type { RunStatus } from '../core/states.js';
 import { formatDuration } from '../core/duration.js';
+import { coerceError } from '../core/errors.js';
 import type { AttemptOutcome, Claim, Store } from '../store/store.js';
 import type { TaskExecutor } from './task-executor.js';
 import { Deferred, DueTimer } from './wakeup.js';
@@ -141,7 +142,7 @@ export class RunDriver {
     const started = () => this.emit('step:started', { runId: claim.runId, stepId: claim.stepId, kind: claim.kind, attempt: claim.attempt, at: this.clock.now() });
     const done = this.executor
       .execute(claim, abort.signal, started)
-      .catch((error: unknown): AttemptOutcome => ({ status: 'failed', error: (error as Error).message ?? String(error) }))
+      .catch((error: unknown): AttemptOutcome => ({ status: 'failed', error: coerceError(error).message }))
       .then((outcome) => this.record(claim, outcome));
     this.running.set(claim.stepId, { claim, abort, done });
   }

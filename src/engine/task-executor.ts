@@ -10,6 +10,7 @@ import type { ExprContext, ExpressionHost } from '../core/expressions.js';
 import type { TaskDef, WorkflowDef } from '../core/model.js';
 import { backoffDelayMs, shouldRetry, type Random } from '../core/retry.js';
 import { formatDuration } from '../core/duration.js';
+import { coerceError } from '../core/errors.js';
 import type { AttemptOutcome, Claim, Store, Stream } from '../store/store.js';
 import type { OutputsDir } from './outputs-file.js';
 import type { ProcessResult, ProcessSpec } from './process-runner.js';
@@ -61,7 +62,7 @@ export class TaskExecutor {
       try {
         run = this.deps.expr.evaluateCondition(task.if, ctx, facts);
       } catch (error) {
-        return { status: 'failed', error: `if: ${(error as Error).message}` };
+        return { status: 'failed', error: `if: ${coerceError(error).message}` };
       }
       if (!run) return { status: 'skipped', reason: task.if && facts.upstreamOk ? `if: ${task.if} was false` : 'an upstream task did not succeed' };
     }
@@ -81,7 +82,7 @@ export class TaskExecutor {
       const healthCheck = claim.kind === 'task' && task.healthCheck ? this.deps.expr.renderTemplate(task.healthCheck, ctx, 'shell') : undefined;
       outcome = await this.runAttempt(task, { ...command, env, cwd, healthCheck }, signal, log, started);
     } catch (error) {
-      outcome = { status: 'failed', error: (error as Error).message };
+      outcome = { status: 'failed', error: coerceError(error).message };
     }
     const { outputs, problems } = await this.run.outputs.collect(outFile);
     for (const p of problems) log('system', `$BATON_OUTPUT ${p}`);

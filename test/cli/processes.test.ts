@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { collect, processesWith, Sandbox, step, until, type RunJson } from '../helpers/cli.js';
+import { processesWith, Sandbox, step, until, type RunJson } from '../helpers/cli.js';
 
 let box: Sandbox;
 beforeEach(() => {
@@ -39,11 +39,8 @@ describe('process groups', () => {
   it('Ctrl-C cancels the run, kills its processes, records it cancelled and exits 130', async () => {
     const marker = `9${Math.floor(Math.random() * 1e6)}.5`;
     box.write('wf.yaml', `tasks:\n  long:\n    command: echo running; sh -c 'sleep ${marker} & wait'\n  next:\n    command: touch next-ran\n    dependsOn: [long]\n`);
-    const child = box.spawn(['run', 'wf.yaml']);
-    const done = collect(child);
-    let out = '';
-    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-    await until(() => out.includes('[long] running') && processesWith(`sleep ${marker}`).length > 0);
+    const { child, output, done } = box.start(['run', 'wf.yaml']);
+    await until(() => output().includes('[long] running') && processesWith(`sleep ${marker}`).length > 0);
     child.kill('SIGINT');
     const res = await done;
     expect(res.code).toBe(130);
@@ -58,11 +55,8 @@ describe('process groups', () => {
   it('kill -9 of baton ends the process groups of the tasks it was running', async () => {
     const marker = `5${Math.floor(Math.random() * 1e6)}.5`;
     box.write('wf.yaml', `tasks:\n  long:\n    command: echo running; sh -c 'sleep ${marker} & wait'\n`);
-    const child = box.spawn(['run', 'wf.yaml']);
-    const done = collect(child);
-    let out = '';
-    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-    await until(() => out.includes('[long] running') && processesWith(`sleep ${marker}`).length > 0);
+    const { child, output, done } = box.start(['run', 'wf.yaml']);
+    await until(() => output().includes('[long] running') && processesWith(`sleep ${marker}`).length > 0);
     child.kill('SIGKILL');
     await done;
     await until(() => processesWith(`sleep ${marker}`).length === 0, 10_000);
@@ -74,12 +68,9 @@ describe('process groups', () => {
 
   it('baton cancel stops a run driven by another process', async () => {
     box.write('wf.yaml', `tasks:\n  long:\n    command: echo running; sleep 30\n`);
-    const child = box.spawn(['run', 'wf.yaml']);
-    const done = collect(child);
-    let out = '';
-    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-    await until(() => out.includes('[long] running'));
-    const id = /run (\w+)/.exec(out)?.[1] as string;
+    const { output, done } = box.start(['run', 'wf.yaml']);
+    await until(() => output().includes('[long] running'));
+    const id = /run (\w+)/.exec(output())?.[1] as string;
     const cancel = await box.run(['cancel', id]);
     expect(cancel.stdout).toContain('cancelled');
     expect((await done).code).toBe(130);

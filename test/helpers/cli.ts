@@ -52,6 +52,15 @@ export class Sandbox {
     });
   }
 
+  /** Start the CLI without waiting: its output so far, and its result when it ends. */
+  start(args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProcess; output: () => string; done: Promise<CliResult> } {
+    const child = this.spawn(args, env);
+    const done = collect(child);
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    return { child, output: () => out, done };
+  }
+
   run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
     return collect(this.spawn(args, env));
   }
