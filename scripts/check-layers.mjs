@@ -12,8 +12,9 @@ const ALLOWED = {
   triggers: ['core', 'engine'],
   server: ['core', 'engine', 'triggers'],
   cli: ['core', 'spec', 'store', 'engine', 'triggers', 'server'],
+  testing: ['core', 'spec', 'store', 'engine'],
 };
-const ROOT_FILES_MAY_IMPORT = ['core', 'spec', 'store', 'engine', 'cli'];
+const ROOT_FILES_MAY_IMPORT = ['core', 'spec', 'store', 'engine', 'cli', 'testing'];
 
 function layerOf(rel) {
   const parts = rel.split('/');

@@ -15,3 +15,16 @@ export { SqliteStore } from './store/sqlite/sqlite-store.js';
 export type { SqliteStoreOptions, Durability } from './store/sqlite/sqlite-store.js';
 export { loadWorkflowFile, loadWorkflowText, resolveInputs } from './spec/index.js';
 export { expressionHost } from './spec/expression-host.js';
+export { defineWorkflow, NonDeterminismError } from './core/workflow-code.js';
+export type {
+  CodeWorkflow,
+  WorkflowContext,
+  StepContext,
+  StepOptions,
+  RetryOptions,
+  ExecOptions,
+  ExecResult,
+  SignalOptions,
+  WorkflowOptions,
+  Duration,
+} from './core/workflow-code.js';

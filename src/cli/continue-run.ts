@@ -4,6 +4,7 @@
  * still drives it, read its secrets again from the environment (they are
  * never stored), and follow it like `run`.
  */
+import { isCodeRef } from '../core/workflow-code.js';
 import { COMMON_OPTIONS, help, onePositional, parse, positiveInt } from './args.js';
 import { UsageError } from './exit.js';
 import { follow } from './follow.js';
@@ -26,7 +27,7 @@ export async function continueRun(argv: string[], mode: 'resume' | 'retry', syno
     const run = await store.getRun(runId);
     const pid = liveOwnerPid(run?.owner ?? null);
     if (pid !== undefined) throw new UsageError(`run ${runId} is still being run by process ${pid}; stop it first (or "baton cancel ${runId}")`);
-    secrets = run ? readSecrets(run.definition) : {};
+    secrets = run && !isCodeRef(run.definition) ? readSecrets(run.definition) : {};
   } catch (error) {
     (await spawner).close();
     await store.close();

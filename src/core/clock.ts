@@ -8,3 +8,9 @@ export interface Clock {
 }
 
 export const systemClock: Clock = { now: () => Date.now() };
+
+/** Timers on a clock's time: the system's, or a virtual one in tests. */
+export interface Timers {
+  /** Call `fn` once the clock has reached `at` (ms epoch). Returns a function that cancels it. */
+  at(at: number, fn: () => void): () => void;
+}

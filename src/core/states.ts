@@ -13,9 +13,11 @@
  *   any non-final --run cancelled--> cancelled
  *   failed | skipped | cancelled | compensated --run retried--> pending | ready
  *   succeeded --run failed, rollback ran--> compensated
+ *   (code runs) waiting: a sleep, a signal wait or a child run, until due
  *
  * Run:
  *   queued -> running -> succeeded | failed | cancelled | timed_out
+ *   running <-> waiting   (code runs: every branch sleeps or waits for a signal or child)
  *   running -> compensating -> failed | cancelled | timed_out
  *   failed | cancelled | timed_out --retry--> running
  */
@@ -24,6 +26,7 @@ export const STEP_STATUSES = [
   'pending',
   'ready',
   'running',
+  'waiting',
   'retrying',
   'succeeded',
   'failed',
@@ -36,6 +39,7 @@ export type StepStatus = (typeof STEP_STATUSES)[number];
 export const RUN_STATUSES = [
   'queued',
   'running',
+  'waiting',
   'compensating',
   'succeeded',
   'failed',
@@ -58,5 +62,9 @@ export function isFinalRun(s: RunStatus): boolean {
 /** How an attempt ended. `crashed`: its process died or lost its lease before recording an outcome. */
 export type AttemptStatus = 'running' | 'succeeded' | 'failed' | 'crashed' | 'cancelled';
 
-/** Kinds of step: a task of the graph, or the rollback of a succeeded task. */
-export type StepKind = 'task' | 'rollback';
+/**
+ * Kinds of step: a task of the graph, or the rollback of a succeeded task;
+ * in a code run's journal, a step, a wait (sleep, signal, child run), a
+ * journaled value (now, random, uuid) or the compensation of a step.
+ */
+export type StepKind = 'task' | 'rollback' | 'step' | 'sleep' | 'signal' | 'child' | 'value' | 'compensate';

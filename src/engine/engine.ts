@@ -1,20 +1,25 @@
 /**
  * @module engine/engine
  * The engine's public face: start, resume and retry runs of file workflows
- * against a Store, and watch them through typed events. It wires one
- * RunDriver and TaskExecutor per run and owns nothing global.
+ * and code workflows against a Store, send signals, and watch them through
+ * typed events. It wires one RunDriver and TaskExecutor per file run, one
+ * CodeRun per code run, and owns nothing global.
  */
 import { EventEmitter } from 'node:events';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { systemClock, type Clock } from '../core/clock.js';
+import { systemClock, type Clock, type Timers } from '../core/clock.js';
 import { BatonError } from '../core/errors.js';
 import type { EngineEventMap } from '../core/events.js';
 import type { ExpressionHost } from '../core/expressions.js';
-import type { WorkflowDef } from '../core/model.js';
+import { DEFAULT_RETRY, type WorkflowDef } from '../core/model.js';
 import type { Random } from '../core/retry.js';
 import { isFinalRun, isFinalStep, type RunStatus } from '../core/states.js';
-import type { Stream, Store } from '../store/store.js';
+import { findCodeWorkflow, isCodeRef, isCodeWorkflow, retryPolicy, durationMs, type CodeWorkflow, type CodeWorkflowRef } from '../core/workflow-code.js';
+import type { RunRow, Stream, Store } from '../store/store.js';
+import { CodeRun, type ChildOutcome, type ChildRequest } from './code/code-run.js';
+import { execCommand } from './code/exec.js';
+import type { Intercept } from './code/run-host.js';
 import { LogSink } from './log-sink.js';
 import { RunDriver } from './run-driver.js';
 import { newRunId } from './run-id.js';
@@ -22,6 +27,7 @@ import { OutputsDir } from './outputs-file.js';
 import { runInPool, type ProcessResult, type ProcessSpec } from './process-runner.js';
 import { SecretMasker } from './secret-masker.js';
 import { TaskExecutor } from './task-executor.js';
+import { systemTimers } from './wakeup.js';
 
 export interface EngineOptions {
   store: Store;
@@ -45,6 +51,22 @@ export interface EngineOptions {
    * spawner process). It must honour `spec.pool`: the run's concurrency.
    */
   launch?: (spec: ProcessSpec) => Promise<ProcessResult>;
+  /** Timers on `clock` (default: the system's; a test harness gives virtual ones). */
+  timers?: Timers;
+  /** Stands in for steps, commands or tasks (the test harness's mocks). */
+  intercept?: Intercept;
+  /**
+   * Finds a workflow the engine does not have: a child given as a file path
+   * (relative to `from`), or the module a code run was started from, to load
+   * its code again on resume. The CLI loads files and TypeScript here.
+   */
+  load?: (ref: string, from: string) => Promise<WorkflowDef | CodeWorkflow<never, unknown>>;
+}
+
+/** Something driving a run in this process. */
+interface LiveRun {
+  idle(): boolean;
+  notifySignal?(): void;
 }
 
 export interface DriveOptions {
@@ -55,7 +77,11 @@ export interface DriveOptions {
 }
 
 export interface StartOptions extends DriveOptions {
-  input?: Record<string, unknown>;
+  /** Named values for a file workflow; any JSON value for a code workflow. */
+  input?: unknown;
+  /** The module a code workflow comes from, so a later process can load it again. */
+  module?: string;
+  parentId?: string;
   /** Where commands run (default: the current directory). */
   workdir?: string;
   runId?: string;
@@ -72,10 +98,13 @@ export interface RunHandle {
 export class Engine {
   private readonly emitter = new EventEmitter();
   private readonly clock: Clock;
+  private readonly timers: Timers;
+  private readonly live = new Map<string, LiveRun>();
   readonly owner: string;
 
   constructor(private readonly opts: EngineOptions) {
     this.clock = opts.clock ?? systemClock;
+    this.timers = opts.timers ?? systemTimers(() => this.clock.now());
     this.owner = opts.owner ?? `${hostname()}:${process.pid}`;
     this.emitter.setMaxListeners(0);
   }
@@ -89,26 +118,169 @@ export class Engine {
     this.emitter.emit(name, payload);
   }
 
-  async start(def: WorkflowDef, options: StartOptions = {}): Promise<RunHandle> {
+  /** Start a run of a file workflow (a loaded definition) or of a code workflow (from defineWorkflow). */
+  async start(def: WorkflowDef | CodeWorkflow<never, unknown>, options: StartOptions = {}): Promise<RunHandle> {
+    if (isCodeWorkflow(def)) return this.startCode(def, options);
     const runId = options.runId ?? newRunId(this.clock.now());
     const snapshot: WorkflowDef = { ...def, workdir: options.workdir ?? def.workdir ?? process.cwd() };
+    const input = (options.input ?? {}) as Record<string, unknown>;
     await this.opts.store.createRun(
-      { id: runId, workflow: def.name, definition: snapshot, input: options.input ?? {}, steps: def.tasks.map((t) => ({ id: t.id, dependsOn: t.dependsOn })) },
+      {
+        id: runId,
+        workflow: def.name,
+        definition: snapshot,
+        input,
+        steps: def.tasks.map((t) => ({ id: t.id, dependsOn: t.dependsOn })),
+        ...(options.parentId ? { parentId: options.parentId } : {}),
+      },
       this.owner,
     );
     this.emit('run:started', { runId, workflow: def.name, steps: def.tasks.length, resumed: false });
-    return this.drive(runId, snapshot, options.input ?? {}, def.tasks.length, options);
+    return this.drive(runId, snapshot, input, def.tasks.length, options);
+  }
+
+  private async startCode(wf: CodeWorkflow<never, unknown>, options: StartOptions): Promise<RunHandle> {
+    const runId = options.runId ?? newRunId(this.clock.now());
+    const ref: CodeWorkflowRef = { kind: 'code', name: wf.name, workdir: options.workdir ?? process.cwd() };
+    if (options.module) ref.module = options.module;
+    if (wf.options.timeout !== undefined) ref.timeoutMs = durationMs(wf.options.timeout, `workflow "${wf.name}" timeout`);
+    const input = options.input === undefined ? null : options.input;
+    try {
+      JSON.stringify(input);
+    } catch (error) {
+      throw new BatonError('INVALID_INPUT', `the input of workflow "${wf.name}" is not JSON: ${(error as Error).message}`);
+    }
+    await this.opts.store.createRun({ id: runId, workflow: wf.name, definition: ref, input, steps: [], ...(options.parentId ? { parentId: options.parentId } : {}) }, this.owner);
+    this.emit('run:started', { runId, workflow: wf.name, steps: 0, resumed: false });
+    const run = await this.requireRun(runId);
+    return this.driveCode(run, ref, wf, options);
+  }
+
+  /** Send a signal to a run; a waitForSignal of that name takes it, now or later, exactly once. */
+  async signal(runId: string, name: string, payload?: unknown): Promise<void> {
+    const run = await this.requireRun(runId);
+    if (isFinalRun(run.status)) throw new BatonError('CONFLICT', `run ${runId} has already ${run.status}; it takes no more signals`);
+    if (!isCodeRef(run.definition)) throw new BatonError('CONFLICT', `run ${runId} is of a file workflow; only code workflows wait for signals`);
+    await this.opts.store.sendSignal(runId, name, JSON.stringify(payload ?? null));
+    this.live.get(runId)?.notifySignal?.();
+  }
+
+  /** True when no run driven here has work in flight (each waits for time, a signal, or nothing). */
+  idle(): boolean {
+    for (const r of this.live.values()) if (!r.idle()) return false;
+    return true;
+  }
+
+  private async codeWorkflowOf(run: RunRow, ref: CodeWorkflowRef): Promise<CodeWorkflow<never, unknown>> {
+    let wf = findCodeWorkflow(ref.name);
+    if (!wf && ref.module && this.opts.load) {
+      const loaded = await this.opts.load(ref.module, ref.workdir ?? process.cwd());
+      wf = isCodeWorkflow(loaded) && loaded.name === ref.name ? loaded : findCodeWorkflow(ref.name);
+    }
+    if (!wf) {
+      throw new BatonError('NOT_FOUND', `run ${run.id} is of code workflow "${ref.name}", which is not loaded${ref.module ? ` (its module was ${ref.module})` : ''}`);
+    }
+    return wf;
+  }
+
+  private driveCode(run: RunRow, ref: CodeWorkflowRef, wf: CodeWorkflow<never, unknown>, options: DriveOptions): RunHandle {
+    const runId = run.id;
+    const masker = new SecretMasker(Object.values(options.secrets ?? {}));
+    const sink = new LogSink(this.opts.store, this.clock, masker, (l) => this.emit('step:log', l));
+    const log = (stepId: string, attempt: number, stream: Stream, line: string) => sink.write(runId, stepId, attempt, stream, line);
+    const workdir = ref.workdir ?? process.cwd();
+    const execHost = {
+      workdir,
+      baseEnv: plainEnv(this.opts.env ?? process.env),
+      killGraceMs: this.opts.killGraceMs ?? 5000,
+      launch: this.opts.launch ?? runInPool,
+    };
+    const code = new CodeRun(
+      {
+        store: this.opts.store,
+        clock: this.clock,
+        timers: this.timers,
+        random: this.opts.random ?? Math.random,
+        owner: this.owner,
+        emit: (n, p) => this.emit(n, p),
+        intercept: this.opts.intercept,
+        log,
+        child: (req) => this.runChild(req, workdir, ref.module),
+        exec: (command, execOptions, ctx, lineLog) => execCommand(execHost, command, execOptions, ctx, lineLog),
+      },
+      {
+        runId,
+        workflow: wf,
+        input: run.input,
+        defaultRetry: retryPolicy(wf.options.retry, DEFAULT_RETRY),
+        ...(ref.timeoutMs !== undefined ? { timeoutMs: ref.timeoutMs, deadline: (run.startedAt ?? run.createdAt) + ref.timeoutMs } : {}),
+      },
+    );
+    this.live.set(runId, code);
+    const result = code.execute().finally(async () => {
+      this.live.delete(runId);
+      await sink.flush();
+    });
+    return {
+      runId,
+      result,
+      cancel: async (reason) => {
+        code.cancel(reason);
+        await result.catch(() => undefined);
+      },
+    };
+  }
+
+  /** A child run of a code run: started once (its id derives from the parent's journal position), resumed if it exists. */
+  private async runChild(req: ChildRequest, workdir: string, module: string | undefined): Promise<ChildOutcome> {
+    const existing = await this.opts.store.getRun(req.runId);
+    let handle: RunHandle | undefined;
+    if (!existing) {
+      let target: WorkflowDef | CodeWorkflow<never, unknown>;
+      if (typeof req.workflow === 'string') {
+        if (!this.opts.load) throw new BatonError('USAGE', `ctx.child("${req.workflow}"): this engine cannot load workflow files (no "load" option)`);
+        target = await this.opts.load(req.workflow, workdir);
+      } else target = req.workflow;
+      handle = await this.start(target, { runId: req.runId, parentId: req.parentId, input: req.input, workdir, ...(module ? { module } : {}) });
+    } else if (!isFinalRun(existing.status)) {
+      handle = await this.resume(req.runId);
+    }
+    if (handle) {
+      const h = handle;
+      const onAbort = () => void h.cancel('the parent run stopped');
+      req.signal.addEventListener('abort', onAbort, { once: true });
+      try {
+        await h.result;
+      } finally {
+        req.signal.removeEventListener('abort', onAbort);
+      }
+    }
+    const run = await this.requireRun(req.runId);
+    const detail = await this.opts.store.getRunDetail(req.runId);
+    let result = detail?.result ?? null;
+    if (result === null && !isCodeRef(run.definition)) {
+      const outputs: Record<string, Record<string, string>> = {};
+      for (const s of await this.opts.store.getSteps(req.runId)) if (s.kind === 'task') outputs[s.id] = s.outputs;
+      result = JSON.stringify(outputs);
+    }
+    return { status: run.status, result, error: run.error };
   }
 
   /** Continue a run whose process died: its running steps get a new attempt (the lost one recorded as crashed). */
   async resume(runId: string, options: DriveOptions = {}): Promise<RunHandle> {
     const run = await this.requireRun(runId);
     if (isFinalRun(run.status)) throw new BatonError('CONFLICT', `run ${runId} has already ${run.status}; use "baton retry" to re-run what failed`);
+    const def = run.definition;
+    const wf = isCodeRef(def) ? await this.codeWorkflowOf(run, def) : undefined;
     await this.opts.store.takeRun(runId, this.owner);
     await this.opts.store.recoverRun(runId);
+    if (isCodeRef(def) && wf) {
+      this.emit('run:started', { runId, workflow: run.workflow, steps: 0, resumed: true });
+      return this.driveCode(run, def, wf, options);
+    }
     const open = (await this.opts.store.getSteps(runId)).filter((s) => !isFinalStep(s.status)).length;
     this.emit('run:started', { runId, workflow: run.workflow, steps: open, resumed: true });
-    return this.drive(runId, run.definition, run.input, open, options);
+    return this.drive(runId, def as WorkflowDef, run.input as Record<string, unknown>, open, options);
   }
 
   /** Re-run from failure: the tasks that did not succeed run again; successes are kept. */
@@ -116,9 +288,15 @@ export class Engine {
     const run = await this.requireRun(runId);
     if (!isFinalRun(run.status)) throw new BatonError('CONFLICT', `run ${runId} is still ${run.status}; use "baton resume" if its process died`);
     if (run.status === 'succeeded') throw new BatonError('CONFLICT', `run ${runId} succeeded; there is nothing to retry`);
+    const def = run.definition;
+    const wf = isCodeRef(def) ? await this.codeWorkflowOf(run, def) : undefined;
     const reset = await this.opts.store.resetForRetry(runId, this.owner);
+    if (isCodeRef(def) && wf) {
+      this.emit('run:started', { runId, workflow: run.workflow, steps: reset.length, resumed: true });
+      return this.driveCode((await this.requireRun(runId)), def, wf, options);
+    }
     this.emit('run:started', { runId, workflow: run.workflow, steps: reset.length, resumed: true });
-    return this.drive(runId, run.definition, run.input, reset.length, options);
+    return this.drive(runId, def as WorkflowDef, run.input as Record<string, unknown>, reset.length, options);
   }
 
   private async requireRun(runId: string) {
@@ -148,7 +326,7 @@ export class Engine {
         outputs,
         slots: { id: runId, limit: concurrency },
       },
-      { store: this.opts.store, expr: this.opts.expr, clock: this.clock, random: this.opts.random ?? Math.random, killGraceMs: this.opts.killGraceMs ?? 5000, launch: this.opts.launch ?? runInPool, log },
+      { store: this.opts.store, expr: this.opts.expr, clock: this.clock, random: this.opts.random ?? Math.random, killGraceMs: this.opts.killGraceMs ?? 5000, launch: this.opts.launch ?? runInPool, log, intercept: this.opts.intercept },
     );
     const driverOptions = {
       runId,
@@ -160,8 +338,10 @@ export class Engine {
       rollbackTasks: new Set(def.tasks.filter((t) => t.rollback).map((t) => t.id)),
       ...(def.timeoutMs !== undefined ? { timeoutMs: def.timeoutMs, deadline: (run.startedAt ?? run.createdAt) + def.timeoutMs } : {}),
     };
-    const driver = new RunDriver(this.opts.store, executor, this.clock, (n, p) => this.emit(n, p), driverOptions);
+    const driver = new RunDriver(this.opts.store, executor, this.clock, this.timers, (n, p) => this.emit(n, p), driverOptions);
+    this.live.set(runId, driver);
     const result = driver.drive(openSteps).finally(async () => {
+      this.live.delete(runId);
       await sink.flush();
       await outputs.remove();
     });

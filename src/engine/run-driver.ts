@@ -17,7 +17,7 @@
  * order) as steps of their own, then failed / timed_out. Cancel (Ctrl-C)
  * stops every process group and records the run cancelled, without rollback.
  */
-import type { Clock } from '../core/clock.js';
+import type { Clock, Timers } from '../core/clock.js';
 import type { EngineEventMap } from '../core/events.js';
 import type { RunStatus } from '../core/states.js';
 import { formatDuration } from '../core/duration.js';
@@ -61,17 +61,18 @@ export class RunDriver {
   private settling = false;
   private readonly result = new Deferred<RunStatus>();
   private readonly retryTimer: DueTimer;
-  private deadlineTimer: NodeJS.Timeout | undefined;
+  private cancelDeadline: (() => void) | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly store: Store,
     private readonly executor: TaskExecutor,
     private readonly clock: Clock,
+    private readonly timers: Timers,
     private readonly emit: Emit,
     private readonly opts: DriverOptions,
   ) {
-    this.retryTimer = new DueTimer(() => clock.now(), () => this.pump());
+    this.retryTimer = new DueTimer(timers, () => this.pump());
   }
 
   /** Drive until the run ends; resolves with its final status. */
@@ -79,7 +80,7 @@ export class RunDriver {
     this.openSteps = openSteps;
     const { deadline } = this.opts;
     if (deadline !== undefined) {
-      this.deadlineTimer = setTimeout(() => this.end({ kind: 'timed_out', reason: `run timed out after ${formatDuration(this.opts.timeoutMs ?? 0)}` }), Math.max(0, deadline - this.clock.now()));
+      this.cancelDeadline = this.timers.at(deadline, () => this.end({ kind: 'timed_out', reason: `run timed out after ${formatDuration(this.opts.timeoutMs ?? 0)}` }));
     }
     this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.opts.heartbeatMs);
     this.heartbeatTimer.unref();
@@ -90,7 +91,7 @@ export class RunDriver {
       return await this.result.promise;
     } finally {
       this.retryTimer.clear();
-      clearTimeout(this.deadlineTimer);
+      this.cancelDeadline?.();
       clearInterval(this.heartbeatTimer);
     }
   }
@@ -269,6 +270,11 @@ export class RunDriver {
     if (this.result.settled) return;
     for (const r of this.running.values()) r.abort.abort(error);
     this.result.reject(error);
+  }
+
+  /** Nothing in flight: every step is waiting for time (or none is left). */
+  idle(): boolean {
+    return this.running.size === 0 && !this.claiming && this.writes === 0;
   }
 
   /** Wait for every running process to be gone (after cancel). */

@@ -12,6 +12,8 @@ import { backoffDelayMs, shouldRetry, type Random } from '../core/retry.js';
 import { formatDuration } from '../core/duration.js';
 import { coerceError } from '../core/errors.js';
 import type { AttemptOutcome, Claim, Store, Stream } from '../store/store.js';
+import type { StepContext } from '../core/workflow-code.js';
+import type { Intercept } from './code/run-host.js';
 import type { OutputsDir } from './outputs-file.js';
 import type { ProcessResult, ProcessSpec } from './process-runner.js';
 import type { SecretMasker } from './secret-masker.js';
@@ -40,6 +42,7 @@ export interface ExecutorDeps {
   /** Runs one command in its own process group (process-runner.ts, or the spawner process). */
   launch: (spec: ProcessSpec) => Promise<ProcessResult>;
   log: (stepId: string, attempt: number, stream: Stream, line: string) => void;
+  intercept?: Intercept | undefined;
 }
 
 export class TaskExecutor {
@@ -77,6 +80,8 @@ export class TaskExecutor {
     try {
       await this.run.outputs.prepare();
       const command = claim.kind === 'rollback' ? { command: this.deps.expr.renderTemplate(task.rollback as string, ctx, 'shell') } : this.commandOf(task, ctx);
+      const mock = this.deps.intercept?.({ runId: this.run.runId, workflow: this.run.def.name, kind: 'task', name: claim.stepId, attempt: claim.attempt });
+      if (mock) return await this.decide(task, claim, await runMock(mock, claim, signal, (line) => log('stdout', line), started), log);
       const env = this.envFor(task, ctx, claim, outFile);
       const cwd = task.cwd ? this.deps.expr.renderTemplate(task.cwd, ctx, 'raw') : undefined;
       const healthCheck = claim.kind === 'task' && task.healthCheck ? this.deps.expr.renderTemplate(task.healthCheck, ctx, 'shell') : undefined;
@@ -87,6 +92,10 @@ export class TaskExecutor {
     const { outputs, problems } = await this.run.outputs.collect(outFile);
     for (const p of problems) log('system', `$BATON_OUTPUT ${p}`);
     if (outcome.status !== 'skipped' && Object.keys(outputs).length > 0) outcome.outputs = this.run.masker.maskRecord(outputs);
+    return this.decide(task, claim, outcome, log);
+  }
+
+  private decide(task: TaskDef, claim: Claim, outcome: AttemptOutcome, log: (s: Stream, l: string) => void): AttemptOutcome {
     if (outcome.status === 'failed' && claim.kind === 'task') return this.decideRetry(task, claim, outcome, log);
     return outcome;
   }
@@ -189,6 +198,19 @@ export class TaskExecutor {
     env.BATON_IDEMPOTENCY_KEY = `${this.run.runId}:${claim.stepId}`;
     env.BATON_OUTPUT = outFile;
     return env;
+  }
+}
+
+/** A test harness's stand-in for the task's command: its return value's fields become outputs. */
+async function runMock(mock: (ctx: StepContext) => unknown, claim: Claim, signal: AbortSignal, log: (line: string) => void, started: () => void): Promise<AttemptOutcome> {
+  started();
+  try {
+    const value = await mock({ signal, attempt: claim.attempt, runId: claim.runId, stepId: claim.stepId, log });
+    const outputs: Record<string, string> = {};
+    if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) outputs[k] = typeof v === 'string' ? v : JSON.stringify(v);
+    return { status: 'succeeded', exitCode: 0, outputs };
+  } catch (error) {
+    return { status: 'failed', exitCode: null, error: coerceError(error).message };
   }
 }
 

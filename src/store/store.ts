@@ -6,7 +6,7 @@
  * the state it expects, and a mismatch is a typed outcome, not an overwrite.
  * Every backend runs the same contract suite (test/store/contract.ts).
  */
-import type { WorkflowDef } from '../core/model.js';
+import type { RunDefinition } from '../core/workflow-code.js';
 import type { AttemptStatus, RunStatus, StepKind, StepStatus } from '../core/states.js';
 
 export interface NewStep {
@@ -17,9 +17,13 @@ export interface NewStep {
 export interface NewRun {
   id: string;
   workflow: string;
-  definition: WorkflowDef;
-  input: Record<string, unknown>;
+  definition: RunDefinition;
+  /** Any JSON value for a code workflow; named values for a file workflow. */
+  input: unknown;
+  /** The graph's tasks (none for a code workflow: its journal grows as it runs). */
   steps: readonly NewStep[];
+  /** The run that started this one as a child. */
+  parentId?: string;
 }
 
 /** A step handed to one owner. `epoch` is the fencing token: outcomes must carry it. */
@@ -62,8 +66,11 @@ export interface RunRow {
   status: RunStatus;
   /** 1 for the first execution, +1 for each `retry`. */
   runAttempt: number;
-  input: Record<string, unknown>;
-  definition: WorkflowDef;
+  input: unknown;
+  definition: RunDefinition;
+  parentId: string | null;
+  /** A waiting code run's next due time. */
+  wakeAt: number | null;
   createdAt: number;
   startedAt: number | null;
   finishedAt: number | null;
@@ -89,6 +96,9 @@ export interface StepRow {
   completedSeq: number | null;
   dependsOn: string[];
   target: string | null;
+  /** Code runs: the step's name (its id adds an occurrence suffix) and its journaled JSON result. */
+  name: string | null;
+  result: string | null;
 }
 
 export interface AttemptRow {
@@ -142,6 +152,49 @@ export interface RunQuery {
   limit?: number;
   /** Runs created before this run id's creation (paging, newest first). */
   before?: string;
+}
+
+/** One journaled call of a code run (a row of its steps, read for replay). */
+export interface JournalEntry {
+  /** Order of the call in the workflow function (0-based). */
+  position: number;
+  key: string;
+  kind: StepKind;
+  name: string;
+  status: StepStatus;
+  attempt: number;
+  failures: number;
+  /** JSON: the result, or for a failure `{name, message}`; null when there is none. */
+  result: string | null;
+  /** A retry's or a sleep's due time, a signal wait's deadline. */
+  readyAt: number | null;
+  completedSeq: number | null;
+}
+
+export interface BeginEntry {
+  position: number;
+  key: string;
+  kind: StepKind;
+  name: string;
+  /** Steps: the attempt that starts (an attempt row is written). Waits: 0. */
+  attempt: number;
+  status: 'running' | 'waiting';
+  readyAt?: number | null;
+}
+
+export type EndEntry =
+  | { status: 'succeeded'; result: string | null }
+  | { status: 'retrying'; error: string; result: string; readyAt: number }
+  | { status: 'failed'; error: string; result: string }
+  | { status: 'compensated' };
+
+export interface RunResultFields {
+  error?: string | null;
+  thenStatus?: RunStatus;
+  /** A code run's result (JSON). */
+  result?: string | null;
+  /** A waiting run's next due time. */
+  wakeAt?: number | null;
 }
 
 export interface ClaimRequest {
@@ -205,7 +258,7 @@ export interface Store {
    * Move the run to a new status if it is in one of `from`. `thenStatus` is the
    * final status a compensating run will take when its rollbacks are done.
    */
-  setRunStatus(runId: string, from: readonly RunStatus[], to: RunStatus, fields?: { error?: string | null; thenStatus?: RunStatus }): Promise<boolean>;
+  setRunStatus(runId: string, from: readonly RunStatus[], to: RunStatus, fields?: RunResultFields): Promise<boolean>;
 
   /**
    * Re-run from failure: steps that did not succeed (and their rollback rows)
@@ -213,6 +266,36 @@ export interface Store {
    * Returns the ids of the reset steps.
    */
   resetForRetry(runId: string, owner: string): Promise<string[]>;
+
+  /**
+   * Code runs. Each write is refused (false) unless `owner` still owns the run.
+   * beginEntry creates or restarts the entry at its key; endEntry records how
+   * the current attempt ended (a succeeded step gets the next completion seq).
+   */
+  beginEntry(runId: string, owner: string, entry: BeginEntry): Promise<boolean>;
+  endEntry(runId: string, owner: string, key: string, attempt: number, end: EndEntry): Promise<boolean>;
+  /** A journaled value (now, random, uuid): written final at once. */
+  recordValue(runId: string, owner: string, entry: { position: number; key: string; name: string; result: string }): Promise<boolean>;
+  /** The run's journal, in position order. */
+  getJournal(runId: string): Promise<JournalEntry[]>;
+  /** Queue a signal for the run (JSON payload); it waits until a waitForSignal takes it. */
+  sendSignal(runId: string, name: string, payload: string | null): Promise<void>;
+  /**
+   * Take the oldest signal of that name, if one waits, and end the waiting
+   * entry `key` with its payload, in one transaction: exactly once.
+   */
+  takeSignal(runId: string, owner: string, name: string, key: string): Promise<{ payload: string | null } | undefined>;
+  /** Signals sent to the run that no wait has taken yet. */
+  pendingSignals(runId: string): Promise<Array<{ name: string; payload: string | null; sentAt: number }>>;
+  /** The user status of a code run (JSON), readable while it goes. */
+  setUserStatus(runId: string, value: string): Promise<void>;
+  getRunDetail(runId: string): Promise<{ result: string | null; userStatus: string | null } | undefined>;
+  /** Runs that wait, due at or before `until` (resume them). */
+  dueRuns(until: number): Promise<Array<{ id: string; wakeAt: number }>>;
+  childRuns(runId: string): Promise<string[]>;
+
+  /** Call `listener` when another process may have changed the store (a signal sent, a run cancelled). Returns a stop function. */
+  watch(listener: () => void): () => void;
 
   appendEvent(runId: string, type: string, fields?: { stepId?: string; attempt?: number; data?: Record<string, unknown> }): Promise<void>;
   appendLogs(lines: readonly LogLine[]): Promise<void>;

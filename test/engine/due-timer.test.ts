@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DueTimer } from '../../src/engine/wakeup.js';
+import { DueTimer, systemTimers } from '../../src/engine/wakeup.js';
 
 describe('DueTimer', () => {
   it('never fires before its clock reaches the due time, even when timers run early', async () => {
@@ -10,7 +10,7 @@ describe('DueTimer', () => {
     const firedAt: number[] = [];
     let done!: () => void;
     const fired = new Promise<void>((r) => (done = r));
-    const timer = new DueTimer(now, () => {
+    const timer = new DueTimer(systemTimers(now), () => {
       firedAt.push(now());
       done();
     });
@@ -24,7 +24,7 @@ describe('DueTimer', () => {
 
   it('keeps the earliest due time and can be cleared', async () => {
     const calls: string[] = [];
-    const timer = new DueTimer(Date.now, () => calls.push('fire'));
+    const timer = new DueTimer(systemTimers(Date.now), () => calls.push('fire'));
     timer.armAt(Date.now() + 10_000);
     timer.armAt(Date.now() + 5);
     timer.armAt(Date.now() + 20_000);

@@ -29,11 +29,16 @@ export async function main(argv: string[]): Promise<number> {
     out.push(`${s.paint('bold', `run ${report.id}`)}  ${report.workflow}  ${s.paint(statusColor(report.status), report.status)}`);
     if (report.runAttempt > 1) out.push(`  run attempt ${report.runAttempt}`);
     out.push(`  started  ${report.startedAt ?? '-'}${report.durationMs !== null ? `  (${formatDuration(report.durationMs)})` : ''}`);
-    if (Object.keys(report.input).length > 0) out.push(`  input    ${JSON.stringify(report.input)}`);
-    if (report.source) out.push(`  file     ${report.source}`);
+    if (report.input !== null && (typeof report.input !== 'object' || Object.keys(report.input).length > 0)) out.push(`  input    ${JSON.stringify(report.input)}`);
+    if (report.source) out.push(`  ${report.kind === 'code' ? 'module' : 'file  '}   ${report.source}`);
+    if (report.parentId) out.push(`  parent   ${report.parentId}`);
+    if (report.userStatus !== undefined) out.push(`  status   ${JSON.stringify(report.userStatus)}`);
+    if (report.wakeAt && report.status === 'waiting') out.push(`  wakes    ${report.wakeAt}`);
+    if (report.result !== undefined) out.push(`  result   ${JSON.stringify(report.result)}`);
     if (report.error) out.push(`  error    ${s.paint('red', report.error)}`);
     out.push('');
-    const rows = report.steps.map((st) => [
+    // Journaled values (now, random, uuid) are in --json; the table shows what ran.
+    const rows = report.steps.filter((st) => st.kind !== 'value').map((st) => [
       `${s.paint(statusColor(st.status), SYMBOL[st.status] ?? '?')} ${st.id}`,
       s.paint(statusColor(st.status), st.status),
       String(st.attempts),

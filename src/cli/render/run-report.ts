@@ -3,6 +3,7 @@
  * The object `baton show RUN --json` and `baton run --json` print: the run
  * with its steps and their attempts, times as ISO strings.
  */
+import { isCodeRef } from '../../core/workflow-code.js';
 import type { AttemptRow, RunRow, StepRow, Store } from '../../store/store.js';
 
 export interface StepReport {
@@ -17,6 +18,8 @@ export interface StepReport {
   error: string | null;
   dependsOn: string[];
   outputs: Record<string, string>;
+  /** Code steps: the journaled result. */
+  result?: unknown;
   history: Array<{ attempt: number; status: string; exitCode: number | null; startedAt: string; finishedAt: string | null; error: string | null }>;
 }
 
@@ -25,7 +28,14 @@ export interface RunReport {
   workflow: string;
   status: string;
   runAttempt: number;
-  input: Record<string, unknown>;
+  kind: 'file' | 'code';
+  input: unknown;
+  /** Code runs: the function's result, and the status it set (ctx.setStatus). */
+  result?: unknown;
+  userStatus?: unknown;
+  parentId: string | null;
+  /** Code runs waiting for time: when they are due. */
+  wakeAt: string | null;
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
@@ -40,11 +50,14 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 export async function runReport(store: Store, runId: string): Promise<RunReport | undefined> {
   const run = await store.getRun(runId);
   if (!run) return undefined;
-  const [steps, attempts] = await Promise.all([store.getSteps(runId), store.getAttempts(runId)]);
-  return toReport(run, steps, attempts);
+  const [steps, attempts, detail] = await Promise.all([store.getSteps(runId), store.getAttempts(runId), store.getRunDetail(runId)]);
+  return toReport(run, steps, attempts, detail);
 }
 
-export function toReport(run: RunRow, steps: StepRow[], attempts: AttemptRow[]): RunReport {
+const parsed = (text: string | null | undefined): unknown => (text === null || text === undefined ? undefined : JSON.parse(text));
+
+export function toReport(run: RunRow, steps: StepRow[], attempts: AttemptRow[], detail?: { result: string | null; userStatus: string | null }): RunReport {
+  const code = isCodeRef(run.definition);
   const byStep = new Map<string, AttemptRow[]>();
   for (const a of attempts) {
     const list = byStep.get(a.stepId) ?? [];
@@ -56,13 +69,17 @@ export function toReport(run: RunRow, steps: StepRow[], attempts: AttemptRow[]):
     workflow: run.workflow,
     status: run.status,
     runAttempt: run.runAttempt,
+    kind: code ? 'code' : 'file',
     input: run.input,
+    ...(code ? { result: parsed(detail?.result), userStatus: parsed(detail?.userStatus) } : {}),
+    parentId: run.parentId,
+    wakeAt: iso(run.wakeAt),
     createdAt: new Date(run.createdAt).toISOString(),
     startedAt: iso(run.startedAt),
     finishedAt: iso(run.finishedAt),
     durationMs: run.startedAt !== null && run.finishedAt !== null ? run.finishedAt - run.startedAt : null,
     error: run.error,
-    source: run.definition.source ?? null,
+    source: isCodeRef(run.definition) ? (run.definition.module ?? null) : (run.definition.source ?? null),
     steps: steps.map((s) => ({
       id: s.id,
       kind: s.kind,
@@ -75,6 +92,7 @@ export function toReport(run: RunRow, steps: StepRow[], attempts: AttemptRow[]):
       error: s.error,
       dependsOn: s.dependsOn,
       outputs: s.outputs,
+      ...(code && s.status === 'succeeded' ? { result: parsed(s.result) } : {}),
       history: (byStep.get(s.id) ?? []).map((a) => ({
         attempt: a.attempt,
         status: a.status,

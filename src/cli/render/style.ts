@@ -26,6 +26,7 @@ export const SYMBOL: Record<string, string> = {
   cancelled: '⊘',
   retrying: '↻',
   running: '●',
+  waiting: '◷',
   ready: '·',
   pending: '·',
   compensated: '↺',

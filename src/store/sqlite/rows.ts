@@ -2,9 +2,9 @@
  * @module store/sqlite/rows
  * Rows as SQLite returns them, mapped to the Store's camelCase objects in one place.
  */
-import type { WorkflowDef } from '../../core/model.js';
+import type { RunDefinition } from '../../core/workflow-code.js';
 import type { AttemptStatus, RunStatus, StepKind, StepStatus } from '../../core/states.js';
-import type { AttemptRow, EventRow, RunRow, StepRow, StoredLogLine, Stream } from '../store.js';
+import type { AttemptRow, EventRow, JournalEntry, RunRow, StepRow, StoredLogLine, Stream } from '../store.js';
 
 export interface RunRecord {
   id: string;
@@ -19,6 +19,8 @@ export interface RunRecord {
   owner: string | null;
   error: string | null;
   then_status: string | null;
+  parent_id: string | null;
+  wake_at: number | null;
 }
 
 export function toRun(r: RunRecord): RunRow {
@@ -27,8 +29,10 @@ export function toRun(r: RunRecord): RunRow {
     workflow: r.workflow,
     status: r.status as RunStatus,
     runAttempt: r.run_attempt,
-    input: JSON.parse(r.input) as Record<string, unknown>,
-    definition: JSON.parse(r.definition) as WorkflowDef,
+    input: JSON.parse(r.input) as unknown,
+    definition: JSON.parse(r.definition) as RunDefinition,
+    parentId: r.parent_id,
+    wakeAt: r.wake_at,
     createdAt: r.created_at,
     startedAt: r.started_at,
     finishedAt: r.finished_at,
@@ -54,6 +58,9 @@ export interface StepRecord {
   error: string | null;
   completed_seq: number | null;
   depends_on: string;
+  name: string | null;
+  result: string | null;
+  ord: number;
 }
 
 export function toStep(r: StepRecord): StepRow {
@@ -73,6 +80,23 @@ export function toStep(r: StepRecord): StepRow {
     completedSeq: r.completed_seq,
     dependsOn: JSON.parse(r.depends_on) as string[],
     target: r.target,
+    name: r.name,
+    result: r.result,
+  };
+}
+
+export function toEntry(r: StepRecord): JournalEntry {
+  return {
+    position: r.ord,
+    key: r.id,
+    kind: r.kind as StepKind,
+    name: r.name ?? r.id,
+    status: r.status as StepStatus,
+    attempt: r.attempt,
+    failures: r.failures,
+    result: r.result,
+    readyAt: r.ready_at,
+    completedSeq: r.completed_seq,
   };
 }
 

@@ -14,7 +14,11 @@ import { BatonError } from '../../core/errors.js';
 import type {
   AttemptOutcome,
   AttemptRow,
+  BeginEntry,
   Claim,
+  EndEntry,
+  JournalEntry,
+  RunResultFields,
   ClaimRequest,
   EventRow,
   FinishResult,
@@ -28,7 +32,9 @@ import type {
   StoredLogLine,
 } from '../store.js';
 import type { RunStatus, StepStatus } from '../../core/states.js';
+import { ChangeWatcher } from './change-watcher.js';
 import { GroupCommit } from './group-commit.js';
+import { JournalStatements } from './journal.js';
 import { migrate } from './migrate.js';
 import { toAttempt, toEvent, toLog, toRun, toStep, type AttemptRecord, type EventRecord, type LogRecord, type RunRecord, type StepRecord } from './rows.js';
 import { Transitions } from './transitions.js';
@@ -46,15 +52,17 @@ export interface SqliteStoreOptions {
 }
 
 const RUN_COLUMNS = `r.id, r.workflow, r.status, r.run_attempt, p.input, p.definition, r.created_at, r.started_at,
-  r.finished_at, r.owner, r.error, r.then_status`;
+  r.finished_at, r.owner, r.error, r.then_status, r.parent_id, r.wake_at`;
 
 const STEP_COLUMNS = `run_id, id, kind, target, status, attempt, failures, exit_code, started_at, finished_at,
-  ready_at, outputs, error, completed_seq, depends_on`;
+  ready_at, outputs, error, completed_seq, depends_on, name, result, ord`;
 
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly tx: GroupCommit;
   private transitions!: Transitions;
+  private journal!: JournalStatements;
+  private readonly watcher: ChangeWatcher;
   private readonly clock: Clock;
   private readonly wal: WalSync | undefined;
 
@@ -73,15 +81,19 @@ export class SqliteStore implements Store {
     const memory = options.path === ':memory:';
     this.wal = options.durability === 'normal' || memory ? undefined : new WalSync(`${options.path}-wal`);
     this.tx = new GroupCommit(this.db, this.wal ? () => (this.wal as WalSync).sync() : undefined);
+    const version = this.db.prepare('PRAGMA data_version').pluck();
+    this.watcher = new ChangeWatcher(memory ? undefined : `${options.path}-wal`, () => version.get() as number);
   }
 
   migrate(): Promise<void> {
     migrate(this.db);
     this.transitions = new Transitions(this.db, this.clock);
+    this.journal = new JournalStatements(this.db, this.clock);
     return Promise.resolve();
   }
 
   async close(): Promise<void> {
+    this.watcher.close();
     this.tx.flush();
     await this.wal?.sync();
     this.wal?.close();
@@ -133,8 +145,74 @@ export class SqliteStore implements Store {
     return this.tx.write(() => this.transitions.addRollbacks(runId, targets));
   }
 
-  setRunStatus(runId: string, from: readonly RunStatus[], to: RunStatus, fields: { error?: string | null; thenStatus?: RunStatus } = {}): Promise<boolean> {
-    return this.tx.write(() => this.transitions.setRunStatus(runId, from, to, fields.error ?? null, fields.thenStatus ?? null));
+  setRunStatus(runId: string, from: readonly RunStatus[], to: RunStatus, fields: RunResultFields = {}): Promise<boolean> {
+    return this.tx.write(() => this.transitions.setRunStatus(runId, from, to, fields));
+  }
+
+  beginEntry(runId: string, owner: string, entry: BeginEntry): Promise<boolean> {
+    return this.tx.write(() => this.journal.begin(runId, owner, entry));
+  }
+
+  endEntry(runId: string, owner: string, key: string, attempt: number, end: EndEntry): Promise<boolean> {
+    return this.tx.write(() => this.journal.finish(runId, owner, key, attempt, end));
+  }
+
+  recordValue(runId: string, owner: string, entry: { position: number; key: string; name: string; result: string }): Promise<boolean> {
+    return this.tx.write(() => this.journal.recordValue(runId, owner, entry));
+  }
+
+  getJournal(runId: string): Promise<JournalEntry[]> {
+    return this.tx.read(() => this.journal.journal(runId));
+  }
+
+  sendSignal(runId: string, name: string, payload: string | null): Promise<void> {
+    return this.tx.write(() => {
+      const now = this.clock.now();
+      this.db.prepare('INSERT INTO signals (run_id, name, payload, sent_at) VALUES (?, ?, ?, ?)').run(runId, name, payload ?? 'null', now);
+      this.transitions.event(runId, 'signal:sent', null, null, { name });
+    });
+  }
+
+  takeSignal(runId: string, owner: string, name: string, key: string): Promise<{ payload: string | null } | undefined> {
+    return this.tx.write(() => this.journal.takeSignal(runId, owner, name, key));
+  }
+
+  pendingSignals(runId: string): Promise<Array<{ name: string; payload: string | null; sentAt: number }>> {
+    return this.tx.read(() =>
+      (this.db.prepare('SELECT name, payload, sent_at FROM signals WHERE run_id = ? AND taken_by IS NULL ORDER BY seq').all(runId) as Array<{ name: string; payload: string | null; sent_at: number }>).map(
+        (r) => ({ name: r.name, payload: r.payload, sentAt: r.sent_at }),
+      ),
+    );
+  }
+
+  setUserStatus(runId: string, value: string): Promise<void> {
+    return this.tx.write(() => {
+      this.db.prepare('UPDATE run_payloads SET user_status = ? WHERE run_id = ?').run(value, runId);
+    });
+  }
+
+  getRunDetail(runId: string): Promise<{ result: string | null; userStatus: string | null } | undefined> {
+    return this.tx.read(() => {
+      const r = this.db.prepare('SELECT result, user_status FROM run_payloads WHERE run_id = ?').get(runId) as { result: string | null; user_status: string | null } | undefined;
+      return r ? { result: r.result, userStatus: r.user_status } : undefined;
+    });
+  }
+
+  dueRuns(until: number): Promise<Array<{ id: string; wakeAt: number }>> {
+    return this.tx.read(() =>
+      (this.db.prepare(`SELECT id, wake_at FROM runs WHERE status = 'waiting' AND wake_at <= ? ORDER BY wake_at`).all(until) as Array<{ id: string; wake_at: number }>).map((r) => ({
+        id: r.id,
+        wakeAt: r.wake_at,
+      })),
+    );
+  }
+
+  childRuns(runId: string): Promise<string[]> {
+    return this.tx.read(() => (this.db.prepare('SELECT id FROM runs WHERE parent_id = ? ORDER BY created_at, id').all(runId) as Array<{ id: string }>).map((r) => r.id));
+  }
+
+  watch(listener: () => void): () => void {
+    return this.watcher.add(listener);
   }
 
   resetForRetry(runId: string, owner: string): Promise<string[]> {
@@ -163,8 +241,9 @@ export class SqliteStore implements Store {
   findRunId(prefix: string): Promise<string | undefined> {
     return this.tx.read(() => {
       const rows = this.db
-        .prepare(`SELECT id FROM runs WHERE id >= ? AND id < ? || char(1114111) LIMIT 2`)
+        .prepare(`SELECT id FROM runs WHERE id >= ? AND id < ? || char(1114111) ORDER BY id LIMIT 2`)
         .all(prefix, prefix) as Array<{ id: string }>;
+      if (rows[0]?.id === prefix) return prefix;
       if (rows.length > 1) {
         throw new BatonError('USAGE', `run id prefix "${prefix}" is ambiguous; give more characters`);
       }

@@ -7,7 +7,7 @@
  */
 import type { Database, Statement } from 'better-sqlite3';
 import type { Clock } from '../../core/clock.js';
-import type { AttemptOutcome, Claim, ClaimRequest, FinishResult, NewRun } from '../store.js';
+import type { AttemptOutcome, Claim, ClaimRequest, FinishResult, NewRun, RunResultFields } from '../store.js';
 
 interface ClaimedRecord {
   id: string;
@@ -30,8 +30,8 @@ export class Transitions {
   ) {
     const p = (sql: string) => db.prepare(sql);
     this.s = {
-      insertRun: p(`INSERT INTO runs (id, workflow, status, created_at, started_at, owner, open_steps)
-        VALUES (?, ?, 'running', ?, ?, ?, ?)`),
+      insertRun: p(`INSERT INTO runs (id, workflow, status, created_at, started_at, owner, open_steps, parent_id)
+        VALUES (?, ?, 'running', ?, ?, ?, ?, ?)`),
       insertPayload: p(`INSERT INTO run_payloads (run_id, input, definition) VALUES (?, ?, ?)`),
       insertStep: p(`INSERT INTO steps (run_id, id, status, deps_unmet, depends_on, ready_at, ord)
         VALUES (?, ?, ?, ?, ?, ?, ?)`),
@@ -88,12 +88,18 @@ export class Transitions {
           started_at = NULL, finished_at = NULL, exit_code = NULL, error = NULL, outputs = NULL`),
       addOpen: p(`UPDATE runs SET open_steps = open_steps + ? WHERE id = ?`),
       maxOrd: p(`SELECT COALESCE(MAX(ord), 0) AS m FROM steps WHERE run_id = ?`),
-      setRunStatus: p(`UPDATE runs SET status = ?, error = ?, then_status = ?,
+      setRunStatus: p(`UPDATE runs SET status = ?, error = ?, then_status = ?, wake_at = ?,
           finished_at = CASE WHEN ? IN ('succeeded', 'failed', 'cancelled', 'timed_out') THEN ? ELSE NULL END
         WHERE id = ? AND status IN (SELECT value FROM json_each(?)) RETURNING id`),
+      setResult: p(`UPDATE run_payloads SET result = ? WHERE run_id = ?`),
       resetSteps: p(`UPDATE steps SET status = 'pending', failures = 0, exit_code = NULL, error = NULL, outputs = NULL,
           started_at = NULL, finished_at = NULL, ready_at = NULL, deps_not_ok = 0, completed_seq = NULL
         WHERE run_id = ? AND kind = 'task' AND status IN ('failed', 'skipped', 'cancelled', 'compensated')
+        RETURNING id`),
+      resetJournal: p(`UPDATE steps SET status = 'ready', failures = 0, error = NULL, result = NULL, ready_at = NULL,
+          finished_at = NULL, completed_seq = NULL
+        WHERE run_id = ? AND kind NOT IN ('task', 'rollback', 'value')
+          AND status IN ('failed', 'cancelled', 'compensated', 'waiting', 'running', 'retrying')
         RETURNING id`),
       recount: p(`UPDATE steps SET deps_unmet = (
             SELECT count(*) FROM step_edges e JOIN steps d ON d.run_id = e.run_id AND d.id = e.dep_id
@@ -116,7 +122,7 @@ export class Transitions {
 
   createRun(run: NewRun, owner: string): void {
     const now = this.clock.now();
-    this.st('insertRun').run(run.id, run.workflow, now, now, owner, run.steps.length);
+    this.st('insertRun').run(run.id, run.workflow, now, now, owner, run.steps.length, run.parentId ?? null);
     this.st('insertPayload').run(run.id, JSON.stringify(run.input), JSON.stringify(run.definition));
     const insertStep = this.st('insertStep');
     const insertEdge = this.st('insertEdge');
@@ -270,15 +276,21 @@ export class Transitions {
     this.event(runId, 'run:compensating', null, null, { rollbacks: targets });
   }
 
-  setRunStatus(runId: string, from: readonly string[], to: string, error: string | null, thenStatus: string | null): boolean {
-    const row = this.st('setRunStatus').get(to, error, thenStatus, to, this.clock.now(), runId, JSON.stringify(from));
-    if (row) this.event(runId, `run:${to}`, null, null, error ? { error } : null);
-    return row !== undefined;
+  setRunStatus(runId: string, from: readonly string[], to: string, f: RunResultFields): boolean {
+    const row = this.st('setRunStatus').get(to, f.error ?? null, f.thenStatus ?? null, f.wakeAt ?? null, to, this.clock.now(), runId, JSON.stringify(from));
+    if (!row) return false;
+    if (f.result !== undefined) this.st('setResult').run(f.result, runId);
+    const data: Record<string, unknown> = {};
+    if (f.error) data.error = f.error;
+    if (f.wakeAt) data.until = f.wakeAt;
+    this.event(runId, `run:${to}`, null, null, Object.keys(data).length > 0 ? data : null);
+    return true;
   }
 
   resetForRetry(runId: string, owner: string): string[] {
     const now = this.clock.now();
     const reset = (this.st('resetSteps').all(runId) as Array<{ id: string }>).map((r) => r.id);
+    for (const r of this.st('resetJournal').all(runId) as Array<{ id: string }>) reset.push(r.id);
     this.st('recount').run(runId);
     this.st('readyUnblocked').run(now, runId);
     this.st('reopenRun').run(now, owner, reset.length, runId);
