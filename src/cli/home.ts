@@ -41,8 +41,12 @@ export async function openStore(home: string, options: { mustExist?: boolean } =
  * times more. `close()` ends the spawner.
  */
 export async function buildEngine(store: Store, home: string, spawner: SpawnerClient): Promise<{ engine: Engine; close: () => void }> {
-  const [{ createEngine }, { expressionHost }] = await Promise.all([import('../engine/engine.js'), import('../spec/expression-host.js')]);
-  const engine = createEngine({ store, expr: expressionHost, scratchDir: resolve(home, 'tmp'), launch: (spec) => spawner.run(spec) });
+  const [{ createEngine }, { expressionHost }, { loadWorkflowRef }] = await Promise.all([
+    import('../engine/engine.js'),
+    import('../spec/expression-host.js'),
+    import('./load-code.js'),
+  ]);
+  const engine = createEngine({ store, expr: expressionHost, scratchDir: resolve(home, 'tmp'), launch: (spec) => spawner.run(spec), load: loadWorkflowRef });
   return { engine, close: () => spawner.close() };
 }
 

@@ -9,7 +9,7 @@ import { BatonError } from '../core/errors.js';
 import { EXIT, UsageError } from './exit.js';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ main: (argv: string[]) => Promise<number> }> }> = {
-  run: { summary: 'run a workflow file', load: () => import('./commands/run.js') },
+  run: { summary: 'run a workflow file or a code workflow module', load: () => import('./commands/run.js') },
   validate: { summary: 'check workflow files and report every problem', load: () => import('./commands/validate.js') },
   graph: { summary: 'print the task graph (text, mermaid, dot)', load: () => import('./commands/graph.js') },
   runs: { summary: 'list recent runs', load: () => import('./commands/runs.js') },
@@ -18,6 +18,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ main: (a
   resume: { summary: 'finish a run whose process died', load: () => import('./commands/resume.js') },
   retry: { summary: 're-run the failed tasks of a run, keeping its successes', load: () => import('./commands/retry.js') },
   cancel: { summary: 'cancel a run', load: () => import('./commands/cancel.js') },
+  signal: { summary: 'send a signal (with a JSON payload) to a code run', load: () => import('./commands/signal.js') },
 };
 
 function usage(): string {

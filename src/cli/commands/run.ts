@@ -9,8 +9,9 @@ import { follow } from '../follow.js';
 import { buildEngine, homeDir, openStore, startSpawner } from '../home.js';
 import { parseInputFlags, readSecrets } from '../inputs.js';
 import { loadOrReport } from '../load.js';
+import type { SpawnerClient } from '../../engine/spawner/spawner-client.js';
 
-const SYNOPSIS = 'baton run FILE [--input name=value]... [--concurrency N] [--json] [--home DIR]';
+const SYNOPSIS = 'baton run FILE [--input name=value | --input JSON]... [--concurrency N] [--json] [--home DIR]';
 
 export async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parse(
@@ -20,9 +21,10 @@ export async function main(argv: string[]): Promise<number> {
   );
   if (values.help) {
     return help(SYNOPSIS, `
-Runs the workflow in FILE (YAML or JSON) and records it under .baton/ (or --home DIR,
-BATON_HOME). Independent tasks run in parallel, up to --concurrency (default: the file's
-"concurrency", else 4).
+Runs the workflow in FILE and records it under .baton/ (or --home DIR, BATON_HOME).
+FILE is a YAML or JSON task graph (independent tasks run in parallel, up to --concurrency,
+default the file's "concurrency", else 4), or a TypeScript/JavaScript module whose default
+export is a defineWorkflow(...) (its input is the JSON given with --input).
 
   -i, --input name=value   set an input (repeatable), or --input '{"name": "value"}'
   -c, --concurrency N      tasks at once
@@ -33,6 +35,8 @@ Exit codes: 0 succeeded, 1 failed, 2 invalid input, 130 interrupted (the run is 
   }
   const file = onePositional(positionals, 'workflow file', SYNOPSIS);
   const spawner = startSpawner();
+  const { isCodeFile } = await import('../load-code.js');
+  if (isCodeFile(file)) return runCode(file, values, await spawner);
   const def = await loadOrReport(file);
   if (!def) {
     (await spawner).close();
@@ -50,4 +54,35 @@ Exit codes: 0 succeeded, 1 failed, 2 invalid input, 130 interrupted (the run is 
   const store = await openStore(home);
   const { engine, close } = await buildEngine(store, home, await spawner);
   return follow(engine, store, () => engine.start(def, { input: resolved.values, secrets, ...(concurrency ? { concurrency } : {}) }), { json: values.json }).finally(close);
+}
+
+async function runCode(file: string, values: { input: string[]; json?: boolean | undefined; home?: string | undefined }, spawner: SpawnerClient): Promise<number> {
+  const { resolve } = await import('node:path');
+  const { loadCodeWorkflow } = await import('../load-code.js');
+  let workflow;
+  let input: unknown;
+  try {
+    workflow = await loadCodeWorkflow(file);
+    input = parseCodeInput(values.input);
+  } catch (error) {
+    spawner.close();
+    throw error;
+  }
+  const home = homeDir(values.home);
+  const store = await openStore(home);
+  const { engine, close } = await buildEngine(store, home, spawner);
+  return follow(engine, store, () => engine.start(workflow, { input, module: resolve(file) }), { json: values.json === true }).finally(close);
+}
+
+/** A code workflow's input: one JSON value (`--input '{"total": 1200}'`), or name=value pairs as an object. */
+function parseCodeInput(flags: string[]): unknown {
+  if (flags.length === 0) return {};
+  if (flags.length === 1 && !/^[A-Za-z_][\w.-]*=/.test(flags[0] as string)) {
+    try {
+      return JSON.parse(flags[0] as string) as unknown;
+    } catch (error) {
+      throw new UsageError(`--input: not JSON (${(error as Error).message}); give a JSON value or name=value`);
+    }
+  }
+  return parseInputFlags(flags);
 }

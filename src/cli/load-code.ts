@@ -1,0 +1,62 @@
+/**
+ * @module cli/load-code
+ * Load workflows written as code: a TypeScript or JavaScript module is
+ * imported as it is (TypeScript through tsx, no build step for the user);
+ * its default export, or else its only exported workflow, is the one to run.
+ * Also the engine's `load` hook: a child or a resumed run names a module or
+ * a workflow file by path.
+ */
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { BatonError, formatProblem } from '../core/errors.js';
+import type { WorkflowDef } from '../core/model.js';
+import { isCodeWorkflow, type CodeWorkflow } from '../core/workflow-code.js';
+
+const CODE = /\.(ts|mts|cts|tsx|js|mjs|cjs)$/;
+
+export function isCodeFile(file: string): boolean {
+  return CODE.test(file);
+}
+
+export async function importModule(file: string): Promise<Record<string, unknown>> {
+  const path = resolve(file);
+  try {
+    if (/\.(ts|mts|cts|tsx)$/.test(path)) {
+      const { tsImport } = await import('tsx/esm/api');
+      return (await tsImport(pathToFileURL(path).href, import.meta.url)) as Record<string, unknown>;
+    }
+    return (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String((error as Error).message).includes(path)) {
+      throw new BatonError('NOT_FOUND', `no such file: ${file}`);
+    }
+    throw new BatonError('INVALID_WORKFLOW', `${file}: the module failed to load: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** The workflow a module defines: its default export, or its only exported workflow. */
+export async function loadCodeWorkflow(file: string, name?: string): Promise<CodeWorkflow<never, unknown>> {
+  const mod = await importModule(file);
+  const found = Object.entries(mod).filter(([, v]) => isCodeWorkflow(v)) as Array<[string, CodeWorkflow<never, unknown>]>;
+  if (name) {
+    const hit = found.find(([, wf]) => wf.name === name);
+    if (hit) return hit[1];
+  }
+  const def = mod.default;
+  if (isCodeWorkflow(def)) return def;
+  if (found.length === 1) return (found[0] as [string, CodeWorkflow<never, unknown>])[1];
+  if (found.length === 0) {
+    throw new BatonError('INVALID_WORKFLOW', `${file}: exports no workflow (export default defineWorkflow('name', async (ctx, input) => { ... }))`);
+  }
+  throw new BatonError('INVALID_WORKFLOW', `${file}: exports ${found.length} workflows (${found.map(([k]) => k).join(', ')}) and no default; export the one to run as default`);
+}
+
+/** The engine's `load` hook: a code module or a workflow file, by path relative to `from`. */
+export async function loadWorkflowRef(ref: string, from: string): Promise<WorkflowDef | CodeWorkflow<never, unknown>> {
+  const path = resolve(from, ref);
+  if (isCodeFile(path)) return loadCodeWorkflow(path);
+  const { loadWorkflowFile } = await import('../spec/index.js');
+  const loaded = await loadWorkflowFile(path);
+  if (!loaded.ok) throw new BatonError('INVALID_WORKFLOW', loaded.problems.map(formatProblem).join('\n'));
+  return loaded.workflow;
+}
