@@ -92,10 +92,11 @@ export interface WorkflowOptions {
   timeout?: Duration;
 }
 
-const BRAND = Symbol.for('baton.workflow');
+/** Marks what defineWorkflow made; a plain string so that two copies of this package agree. */
+const BRAND = 'baton.workflow';
 
 export interface CodeWorkflow<I = unknown, O = unknown> {
-  readonly [BRAND]: true;
+  readonly type: typeof BRAND;
   readonly name: string;
   readonly fn: (ctx: WorkflowContext, input: I) => Promise<O>;
   readonly options: WorkflowOptions;
@@ -134,13 +135,13 @@ export function defineWorkflow<I = unknown, O = unknown>(
     throw new BatonError('USAGE', `defineWorkflow: the name must be letters, digits, "_", "." or "-" (got ${JSON.stringify(name)})`);
   }
   if (typeof fn !== 'function') throw new BatonError('USAGE', `defineWorkflow("${name}"): the second argument must be an async function`);
-  const wf: CodeWorkflow<I, O> = { [BRAND]: true, name, fn, options };
+  const wf: CodeWorkflow<I, O> = { type: BRAND, name, fn, options };
   registry().set(name, wf as unknown as CodeWorkflow<never, unknown>);
   return wf;
 }
 
 export function isCodeWorkflow(value: unknown): value is CodeWorkflow<never, unknown> {
-  return typeof value === 'object' && value !== null && (value as { [BRAND]?: unknown })[BRAND] === true;
+  return typeof value === 'object' && value !== null && (value as { type?: unknown }).type === BRAND;
 }
 
 export function findCodeWorkflow(name: string): CodeWorkflow<never, unknown> | undefined {

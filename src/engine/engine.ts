@@ -100,6 +100,8 @@ export class Engine {
   private readonly clock: Clock;
   private readonly timers: Timers;
   private readonly live = new Map<string, LiveRun>();
+  /** Child runs being started, resumed or read back (work no live run accounts for). */
+  private starting = 0;
   readonly owner: string;
 
   constructor(private readonly opts: EngineOptions) {
@@ -167,6 +169,7 @@ export class Engine {
 
   /** True when no run driven here has work in flight (each waits for time, a signal, or nothing). */
   idle(): boolean {
+    if (this.starting > 0) return false;
     for (const r of this.live.values()) if (!r.idle()) return false;
     return true;
   }
@@ -218,8 +221,8 @@ export class Engine {
     );
     this.live.set(runId, code);
     const result = code.execute().finally(async () => {
-      this.live.delete(runId);
       await sink.flush();
+      this.live.delete(runId);
     });
     return {
       runId,
@@ -233,6 +236,45 @@ export class Engine {
 
   /** A child run of a code run: started once (its id derives from the parent's journal position), resumed if it exists. */
   private async runChild(req: ChildRequest, workdir: string, module: string | undefined): Promise<ChildOutcome> {
+    this.starting++;
+    let handle: RunHandle | undefined;
+    try {
+      handle = await this.startOrResumeChild(req, workdir, module);
+    } finally {
+      this.starting--;
+    }
+    if (handle) {
+      const h = handle;
+      const onAbort = () => void h.cancel('the parent run stopped');
+      req.signal.addEventListener('abort', onAbort, { once: true });
+      try {
+        await h.result;
+      } finally {
+        req.signal.removeEventListener('abort', onAbort);
+      }
+    }
+    this.starting++;
+    try {
+      return await this.childOutcome(req.runId);
+    } finally {
+      this.starting--;
+    }
+  }
+
+  private async childOutcome(runId: string): Promise<ChildOutcome> {
+    const req = { runId };
+    const run = await this.requireRun(req.runId);
+    const detail = await this.opts.store.getRunDetail(req.runId);
+    let result = detail?.result ?? null;
+    if (result === null && !isCodeRef(run.definition)) {
+      const outputs: Record<string, Record<string, string>> = {};
+      for (const s of await this.opts.store.getSteps(req.runId)) if (s.kind === 'task') outputs[s.id] = s.outputs;
+      result = JSON.stringify(outputs);
+    }
+    return { status: run.status, result, error: run.error };
+  }
+
+  private async startOrResumeChild(req: ChildRequest, workdir: string, module: string | undefined): Promise<RunHandle | undefined> {
     const existing = await this.opts.store.getRun(req.runId);
     let handle: RunHandle | undefined;
     if (!existing) {
@@ -245,25 +287,7 @@ export class Engine {
     } else if (!isFinalRun(existing.status)) {
       handle = await this.resume(req.runId);
     }
-    if (handle) {
-      const h = handle;
-      const onAbort = () => void h.cancel('the parent run stopped');
-      req.signal.addEventListener('abort', onAbort, { once: true });
-      try {
-        await h.result;
-      } finally {
-        req.signal.removeEventListener('abort', onAbort);
-      }
-    }
-    const run = await this.requireRun(req.runId);
-    const detail = await this.opts.store.getRunDetail(req.runId);
-    let result = detail?.result ?? null;
-    if (result === null && !isCodeRef(run.definition)) {
-      const outputs: Record<string, Record<string, string>> = {};
-      for (const s of await this.opts.store.getSteps(req.runId)) if (s.kind === 'task') outputs[s.id] = s.outputs;
-      result = JSON.stringify(outputs);
-    }
-    return { status: run.status, result, error: run.error };
+    return handle;
   }
 
   /** Continue a run whose process died: its running steps get a new attempt (the lost one recorded as crashed). */
@@ -341,9 +365,9 @@ export class Engine {
     const driver = new RunDriver(this.opts.store, executor, this.clock, this.timers, (n, p) => this.emit(n, p), driverOptions);
     this.live.set(runId, driver);
     const result = driver.drive(openSteps).finally(async () => {
-      this.live.delete(runId);
       await sink.flush();
       await outputs.remove();
+      this.live.delete(runId);
     });
     return {
       runId,

@@ -274,7 +274,7 @@ export class RunDriver {
 
   /** Nothing in flight: every step is waiting for time (or none is left). */
   idle(): boolean {
-    return this.running.size === 0 && !this.claiming && this.writes === 0;
+    return this.running.size === 0 && !this.claiming && this.writes === 0 && !this.settling;
   }
 
   /** Wait for every running process to be gone (after cancel). */

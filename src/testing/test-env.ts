@@ -4,7 +4,9 @@
  * temporary SQLite store with a virtual clock. Sleeps, retries' backoff and
  * signal timeouts take no real time: `advance(duration)` moves the clock,
  * and `run.result()` moves it by itself whenever every run only waits for
- * time (as Temporal's time-skipping test server does). Steps, commands and
+ * time (as Temporal's time-skipping test server does). A step executing is
+ * real work and time stays put meanwhile: a step's own timeout fires when
+ * advance() reaches it. Steps, commands and
  * file tasks can be mocked by name or made to fail their first N attempts.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -205,25 +207,34 @@ export class TestEnv {
     await this.idle();
   }
 
-  /** Let everything in flight finish: steps, writes, runs reacting to them. */
-  async idle(): Promise<void> {
+  /**
+   * Let what is in flight finish (steps, writes, runs reacting to them), for
+   * up to `patienceMs` of real time: a step may wait for something only the
+   * virtual clock brings (its own timeout), and then only advance() helps.
+   */
+  async idle(patienceMs = 100): Promise<boolean> {
+    const until = Date.now() + patienceMs;
     let quiet = 0;
     for (let spins = 0; quiet < 3; spins++) {
+      if (Date.now() > until) return false;
       await new Promise<void>((r) => (spins < 200 ? setImmediate(r) : setTimeout(r, 1)));
       quiet = this.engine.idle() ? quiet + 1 : 0;
     }
+    return true;
   }
 
   /** Wait for the run to end, skipping time while all that is left is waiting for it. */
   async settle(runId: string): Promise<RunStatus> {
     for (;;) {
-      await this.idle();
+      const idle = await this.idle();
       const run = await this.store.getRun(runId);
       if (!run) throw new Error(`no run ${runId}`);
       if (isFinalRun(run.status)) {
         await this.handles.get(runId)?.result.catch(() => undefined);
         return run.status;
       }
+      // A step still executes (real work): let it, time stays put.
+      if (!idle) continue;
       const next = this.clock.nextTimer();
       if (next === undefined) {
         throw new Error(`run ${runId} is ${run.status} and nothing will wake it: no timer is pending (does it wait for a signal that is never sent?)`);

@@ -106,6 +106,8 @@ export class CodeRun implements RunHost {
   private statusCheck = false;
   private lastUserStatus: string | undefined;
   private localOrder = 0;
+  /** Loading the journal, or concluding (compensations, the final status). */
+  private busy = true;
 
   constructor(
     private readonly deps: CodeRunDeps,
@@ -134,6 +136,7 @@ export class CodeRun implements RunHost {
   /** Execute (or replay, then go on with) the function; resolves with the run's final status. */
   async execute(): Promise<RunStatus> {
     this.cursor = new JournalCursor(await this.store.getJournal(this.runId));
+    this.busy = false;
     const cancelDeadline =
       this.spec.deadline !== undefined
         ? this.timers.at(this.spec.deadline, () => this.halt({ status: 'timed_out', error: new Error(`run timed out after ${formatDuration(this.spec.timeoutMs ?? 0)}`) }))
@@ -147,6 +150,7 @@ export class CodeRun implements RunHost {
       outcome = { ok: false, error: coerceError(error) };
     }
     await this.drain();
+    this.busy = true;
     try {
       return await this.conclude(outcome);
     } finally {
@@ -164,7 +168,7 @@ export class CodeRun implements RunHost {
 
   /** No step executes and no write is pending: the run waits for time, a signal or a child. */
   idle(): boolean {
-    return this.active === 0 && this.inflightWrites === 0;
+    return this.active === 0 && this.inflightWrites === 0 && !this.busy;
   }
 
   /** A signal was sent to this run by this process: look again at once. */
