@@ -41,12 +41,15 @@ export async function openStore(home: string, options: { mustExist?: boolean } =
  * times more. `close()` ends the spawner.
  */
 export async function buildEngine(store: Store, home: string, spawner: SpawnerClient): Promise<{ engine: Engine; close: () => void }> {
-  const [{ createEngine }, { expressionHost }, { loadWorkflowRef }] = await Promise.all([
+  const [{ createEngine }, { expressionHost }, { loadWorkflowRef, loadFunctionRef }] = await Promise.all([
     import('../engine/engine.js'),
     import('../spec/expression-host.js'),
-    import('./load-code.js'),
+    import('../spec/load-code.js'),
   ]);
-  const engine = createEngine({ store, expr: expressionHost, scratchDir: resolve(home, 'tmp'), launch: (spec) => spawner.run(spec), load: loadWorkflowRef });
+  const engine = createEngine({ store, expr: expressionHost, scratchDir: resolve(home, 'tmp'), launch: (spec) => spawner.run(spec),
+    load: loadWorkflowRef,
+    loadFunction: loadFunctionRef,
+  });
   return { engine, close: () => spawner.close() };
 }
 

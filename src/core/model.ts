@@ -37,6 +37,12 @@ export interface TaskDef {
   command?: string;
   /** Runs without a shell; `${{ expr }}` in an element is replaced verbatim. */
   args?: string[];
+  /** A workflow run as a child (a code module or a file, by path or name, relative to the workflow file). */
+  workflow?: string;
+  /** `path/to/module.ts#export`: a function called in-process with `input`. */
+  function?: string;
+  /** The input of `workflow` or `function`; `${{ expr }}` in its strings is replaced verbatim. */
+  input?: Record<string, unknown>;
   dependsOn: string[];
   retry: RetryPolicy;
   timeoutMs?: number;

@@ -15,7 +15,16 @@ import type { ExpressionHost } from '../core/expressions.js';
 import { DEFAULT_RETRY, type WorkflowDef } from '../core/model.js';
 import type { Random } from '../core/retry.js';
 import { isFinalRun, isFinalStep, type RunStatus } from '../core/states.js';
-import { findCodeWorkflow, isCodeRef, isCodeWorkflow, retryPolicy, durationMs, type CodeWorkflow, type CodeWorkflowRef } from '../core/workflow-code.js';
+import {
+  findCodeWorkflow,
+  isCodeRef,
+  isCodeWorkflow,
+  retryPolicy,
+  durationMs,
+  type CodeWorkflow,
+  type CodeWorkflowRef,
+  type StepContext,
+} from '../core/workflow-code.js';
 import type { RunRow, Stream, Store } from '../store/store.js';
 import { CodeRun, type ChildOutcome, type ChildRequest } from './code/code-run.js';
 import { execCommand } from './code/exec.js';
@@ -61,6 +70,20 @@ export interface EngineOptions {
    * its code again on resume. The CLI loads files and TypeScript here.
    */
   load?: (ref: string, from: string) => Promise<WorkflowDef | CodeWorkflow<never, unknown>>;
+  /** Finds the function of a `function: ./module.ts#name` task (relative to `from`). */
+  loadFunction?: (ref: string, from: string) => Promise<(input: unknown, ctx: StepContext) => unknown>;
+}
+
+/** Where a child run lives: its working directory, where its reference is resolved from, the module to load its code from again. */
+interface ChildPlace {
+  workdir: string;
+  from: string;
+  module?: string;
+}
+
+/** `order`, not `./order.ts`: a workflow named, to look up among those defined, then as a file. */
+function isBareName(ref: string): boolean {
+  return !ref.includes('/') && !/\.(ts|mts|js|mjs|ya?ml|json)$/.test(ref);
 }
 
 /** Something driving a run in this process. */
@@ -208,7 +231,7 @@ export class Engine {
         emit: (n, p) => this.emit(n, p),
         intercept: this.opts.intercept,
         log,
-        child: (req) => this.runChild(req, workdir, ref.module),
+        child: (req) => this.runChild(req, { workdir, from: workdir, ...(ref.module ? { module: ref.module } : {}) }),
         exec: (command, execOptions, ctx, lineLog) => execCommand(execHost, command, execOptions, ctx, lineLog),
       },
       {
@@ -235,11 +258,11 @@ export class Engine {
   }
 
   /** A child run of a code run: started once (its id derives from the parent's journal position), resumed if it exists. */
-  private async runChild(req: ChildRequest, workdir: string, module: string | undefined): Promise<ChildOutcome> {
+  private async runChild(req: ChildRequest, where: ChildPlace): Promise<ChildOutcome> {
     this.starting++;
     let handle: RunHandle | undefined;
     try {
-      handle = await this.startOrResumeChild(req, workdir, module);
+      handle = await this.startOrResumeChild(req, where);
     } finally {
       this.starting--;
     }
@@ -274,14 +297,14 @@ export class Engine {
     return { status: run.status, result, error: run.error };
   }
 
-  private async startOrResumeChild(req: ChildRequest, workdir: string, module: string | undefined): Promise<RunHandle | undefined> {
+  private async startOrResumeChild(req: ChildRequest, { workdir, from, module }: ChildPlace): Promise<RunHandle | undefined> {
     const existing = await this.opts.store.getRun(req.runId);
     let handle: RunHandle | undefined;
     if (!existing) {
       let target: WorkflowDef | CodeWorkflow<never, unknown>;
       if (typeof req.workflow === 'string') {
         if (!this.opts.load) throw new BatonError('USAGE', `ctx.child("${req.workflow}"): this engine cannot load workflow files (no "load" option)`);
-        target = await this.opts.load(req.workflow, workdir);
+        target = (isBareName(req.workflow) ? findCodeWorkflow(req.workflow) : undefined) ?? (await this.opts.load(req.workflow, from));
       } else target = req.workflow;
       handle = await this.start(target, { runId: req.runId, parentId: req.parentId, input: req.input, workdir, ...(module ? { module } : {}) });
     } else if (!isFinalRun(existing.status)) {
@@ -350,7 +373,19 @@ export class Engine {
         outputs,
         slots: { id: runId, limit: concurrency },
       },
-      { store: this.opts.store, expr: this.opts.expr, clock: this.clock, random: this.opts.random ?? Math.random, killGraceMs: this.opts.killGraceMs ?? 5000, launch: this.opts.launch ?? runInPool, log, intercept: this.opts.intercept },
+      { store: this.opts.store, expr: this.opts.expr, clock: this.clock, random: this.opts.random ?? Math.random, killGraceMs: this.opts.killGraceMs ?? 5000,
+        launch: this.opts.launch ?? runInPool,
+        log,
+        intercept: this.opts.intercept,
+        calls: {
+          fn: async (ref, from, input, ctx) => {
+            if (!this.opts.loadFunction) throw new BatonError('USAGE', `function: ${ref}: this engine cannot load modules (no "loadFunction" option)`);
+            return (await this.opts.loadFunction(ref, from))(input, ctx);
+          },
+          workflow: (ref, from, childId, input, signal) =>
+            this.runChild({ parentId: runId, runId: childId, workflow: ref, input, signal }, { workdir: def.workdir ?? process.cwd(), from }),
+        },
+      },
     );
     const driverOptions = {
       runId,

@@ -5,6 +5,7 @@
  * its healthCheck in a process group with the attempt's timeout, collects
  * outputs, and turns the result into an AttemptOutcome (retry or not).
  */
+import { dirname } from 'node:path';
 import type { Clock } from '../core/clock.js';
 import type { ExprContext, ExpressionHost } from '../core/expressions.js';
 import type { TaskDef, WorkflowDef } from '../core/model.js';
@@ -13,6 +14,7 @@ import { formatDuration } from '../core/duration.js';
 import { coerceError } from '../core/errors.js';
 import type { AttemptOutcome, Claim, Store, Stream } from '../store/store.js';
 import type { StepContext } from '../core/workflow-code.js';
+import type { ChildOutcome } from './code/code-run.js';
 import type { Intercept } from './code/run-host.js';
 import type { OutputsDir } from './outputs-file.js';
 import type { ProcessResult, ProcessSpec } from './process-runner.js';
@@ -43,6 +45,13 @@ export interface ExecutorDeps {
   launch: (spec: ProcessSpec) => Promise<ProcessResult>;
   log: (stepId: string, attempt: number, stream: Stream, line: string) => void;
   intercept?: Intercept | undefined;
+  /** Runs `function:` and `workflow:` tasks. */
+  calls?: TaskCalls;
+}
+
+export interface TaskCalls {
+  fn(ref: string, from: string, input: Record<string, unknown>, ctx: StepContext): Promise<unknown>;
+  workflow(ref: string, from: string, childRunId: string, input: Record<string, unknown>, signal: AbortSignal): Promise<ChildOutcome>;
 }
 
 export class TaskExecutor {
@@ -81,7 +90,10 @@ export class TaskExecutor {
       await this.run.outputs.prepare();
       const command = claim.kind === 'rollback' ? { command: this.deps.expr.renderTemplate(task.rollback as string, ctx, 'shell') } : this.commandOf(task, ctx);
       const mock = this.deps.intercept?.({ runId: this.run.runId, workflow: this.run.def.name, kind: 'task', name: claim.stepId, attempt: claim.attempt });
-      if (mock) return await this.decide(task, claim, await runMock(mock, claim, signal, (line) => log('stdout', line), started), log);
+      if (mock) return this.decide(task, claim, await runMock(mock, claim, signal, (line) => log('stdout', line), started), log);
+      if (claim.kind === 'task' && (task.function !== undefined || task.workflow !== undefined)) {
+        return this.decide(task, claim, await this.runCall(task, claim, ctx, signal, (line) => log('stdout', line), started), log);
+      }
       const env = this.envFor(task, ctx, claim, outFile);
       const cwd = task.cwd ? this.deps.expr.renderTemplate(task.cwd, ctx, 'raw') : undefined;
       const healthCheck = claim.kind === 'task' && task.healthCheck ? this.deps.expr.renderTemplate(task.healthCheck, ctx, 'shell') : undefined;
@@ -93,6 +105,36 @@ export class TaskExecutor {
     for (const p of problems) log('system', `$BATON_OUTPUT ${p}`);
     if (outcome.status !== 'skipped' && Object.keys(outputs).length > 0) outcome.outputs = this.run.masker.maskRecord(outputs);
     return this.decide(task, claim, outcome, log);
+  }
+
+  /** A `function:` task (called here) or a `workflow:` task (a child run), with the task's timeout. */
+  private async runCall(task: TaskDef, claim: Claim, ctx: ExprContext, runSignal: AbortSignal, log: (line: string) => void, started: () => void): Promise<AttemptOutcome> {
+    const calls = this.deps.calls;
+    if (!calls) return { status: 'failed', error: 'this engine cannot run function or workflow tasks' };
+    started();
+    const timeout = new AbortController();
+    const timer = task.timeoutMs !== undefined ? setTimeout(() => timeout.abort(new Error(`timed out after ${formatDuration(task.timeoutMs ?? 0)}`)), task.timeoutMs) : undefined;
+    const signal = AbortSignal.any([runSignal, timeout.signal]);
+    const aborted = new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true }));
+    aborted.catch(() => undefined);
+    const from = this.run.def.source ? dirname(this.run.def.source) : this.run.workdir;
+    try {
+      const input = renderDeep(task.input ?? {}, (text) => this.deps.expr.renderTemplate(text, ctx, 'raw')) as Record<string, unknown>;
+      if (task.function !== undefined) {
+        const value = await Promise.race([calls.fn(task.function, from, input, { signal, attempt: claim.attempt, runId: claim.runId, stepId: claim.stepId, log }), aborted]);
+        return { status: 'succeeded', exitCode: null, outputs: toOutputs(value) };
+      }
+      // Numbered by failed attempts: an attempt lost in a crash finds its child again; a retry after a failure starts a new one.
+      const childId = `${claim.runId}.${claim.stepId}.${claim.failures + 1}`;
+      log(`child run ${childId}`);
+      const out = await calls.workflow(task.workflow as string, from, childId, input, signal);
+      if (out.status !== 'succeeded') return { status: 'failed', exitCode: null, error: `child run ${childId} ${out.status}${out.error ? `: ${out.error}` : ''}` };
+      return { status: 'succeeded', exitCode: null, outputs: toOutputs(out.result === null ? undefined : JSON.parse(out.result)) };
+    } catch (error) {
+      return { status: 'failed', exitCode: null, error: coerceError(error).message };
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private decide(task: TaskDef, claim: Claim, outcome: AttemptOutcome, log: (s: Stream, l: string) => void): AttemptOutcome {
@@ -174,7 +216,7 @@ export class TaskExecutor {
   private referencedBy(task: TaskDef): string[] {
     let ids = this.referenced.get(task.id);
     if (!ids) {
-      const texts = [task.command, task.cwd, task.rollback, task.healthCheck, ...(task.args ?? []), ...Object.values(task.env), ...Object.values(this.run.def.env)];
+      const texts = [task.command, task.cwd, task.rollback, task.healthCheck, ...(task.args ?? []), ...Object.values(task.env), ...Object.values(this.run.def.env), ...stringsOf(task.input)];
       const all = new Set<string>(task.if ? this.deps.expr.referencedTasks(task.if, 'condition') : []);
       for (const t of texts) if (t) for (const id of this.deps.expr.referencedTasks(t, 'template')) all.add(id);
       ids = [...all];
@@ -206,12 +248,32 @@ async function runMock(mock: (ctx: StepContext) => unknown, claim: Claim, signal
   started();
   try {
     const value = await mock({ signal, attempt: claim.attempt, runId: claim.runId, stepId: claim.stepId, log });
-    const outputs: Record<string, string> = {};
-    if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) outputs[k] = typeof v === 'string' ? v : JSON.stringify(v);
-    return { status: 'succeeded', exitCode: 0, outputs };
+    return { status: 'succeeded', exitCode: 0, outputs: toOutputs(value) };
   } catch (error) {
     return { status: 'failed', exitCode: null, error: coerceError(error).message };
   }
+}
+
+/** A returned value as outputs: an object's fields (text as is, the rest as JSON), anything else as `result`. */
+function toOutputs(value: unknown): Record<string, string> {
+  const outputs: Record<string, string> = {};
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
+    for (const [k, v] of Object.entries(value)) outputs[k] = typeof v === 'string' ? v : JSON.stringify(v);
+  } else if (value !== undefined) outputs.result = typeof value === 'string' ? value : JSON.stringify(value);
+  return outputs;
+}
+
+function stringsOf(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  if (value && typeof value === 'object') return Object.values(value).flatMap(stringsOf);
+  return [];
+}
+
+function renderDeep(value: unknown, render: (text: string) => string): unknown {
+  if (typeof value === 'string') return render(value);
+  if (Array.isArray(value)) return value.map((v) => renderDeep(v, render));
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renderDeep(v, render)]));
+  return value;
 }
 
 export function inputEnvName(name: string): string {

@@ -42,6 +42,12 @@ const taskFields = {
   command: template('Runs under /bin/sh -c; each ${{ }} is replaced by its shell-quoted value'),
   operation: template('Alias of command'),
   args: z.array(template('One argument; runs without a shell')).min(1),
+  workflow: z.string().min(1).meta({ description: 'A workflow (code module or file, by path or name) run as a child of this run' }),
+  function: z
+    .string()
+    .regex(/^[^#\s]+(#[A-Za-z_$][\w$]*)?$/)
+    .meta({ description: 'An exported TypeScript/JavaScript function, "./tasks/send.ts#send", called in-process with "input"' }),
+  input: z.record(z.string(), z.unknown()).meta({ description: 'The input of "workflow" or "function"; ${{ }} in strings is replaced' }),
   dependsOn: idList,
   dependencies: idList.meta({ description: 'Alias of dependsOn' }),
   retries: z.int().min(0).meta({ description: 'Retries after the first attempt' }),

@@ -123,7 +123,9 @@ export function checkTask(raw: unknown, s: Scope, mapKey: string | undefined, in
     }
   }
   if (commandKey && task.args !== undefined) s.report('args', 'give "command" or "args", not both', 'key');
-  if (!commandKey && task.args === undefined) s.report(undefined, `task "${def.id}" needs a "command" (or "args")`);
+  const callKey = checkCall(task, s, def, index, c);
+  if (callKey && (commandKey || task.args !== undefined)) s.report(callKey, `give "${commandKey ?? 'args'}" or "${callKey}", not both`, 'key');
+  if (!commandKey && task.args === undefined && !callKey) s.report(undefined, `task "${def.id}" needs a "command" (or "args", "workflow" or "function")`);
 
   const depKey = alias(task, s, 'dependsOn', 'dependencies');
   if (depKey) checkDeps(depKey, task[depKey], s, info);
@@ -155,6 +157,42 @@ export function checkTask(raw: unknown, s: Scope, mapKey: string | undefined, in
     if (value !== undefined) def[key] = value;
   }
   return info;
+}
+
+const FUNCTION_REF = /^[^#\s]+(#[A-Za-z_$][\w$]*)?$/;
+
+/** `workflow:` (a code or file workflow, run as a child) or `function:` (an exported function), with its `input`. */
+function checkCall(task: Mapping, s: Scope, def: TaskDef, index: number, c: TaskChecks): 'workflow' | 'function' | undefined {
+  let key: 'workflow' | 'function' | undefined;
+  if (task.workflow !== undefined) {
+    const ref = s.string('workflow', task.workflow, true);
+    if (ref !== undefined) def.workflow = ref;
+    key = 'workflow';
+  }
+  if (task.function !== undefined) {
+    if (key) s.report('function', 'give "workflow" or "function", not both', 'key');
+    const ref = s.string('function', task.function, true);
+    if (ref !== undefined && !FUNCTION_REF.test(ref)) s.report('function', `"function" must be a module path and an export: "./tasks/send.ts#send" (got "${ref}")`);
+    else if (ref !== undefined) def.function = ref;
+    key ??= 'function';
+  }
+  if (task.input !== undefined) {
+    if (!key) s.report('input', '"input" goes with "workflow" or "function"', 'key');
+    const m = s.mapping('input', task.input);
+    if (m) {
+      def.input = m;
+      noteInputTemplates(m, s.child('input'), index, c.sites);
+    }
+  }
+  return key;
+}
+
+function noteInputTemplates(value: Mapping | unknown[], s: Scope, index: number, sites: ExprSite[]): void {
+  for (const [k, v] of Object.entries(value)) {
+    const key = Array.isArray(value) ? Number(k) : k;
+    if (typeof v === 'string') noteTemplate(sites, index, s, key, v);
+    else if (v && typeof v === 'object') noteInputTemplates(v as Mapping, s.child(key), index, sites);
+  }
 }
 
 function checkDeps(key: string, value: unknown, s: Scope, info: TaskInfo): void {

@@ -19,6 +19,7 @@ import { Engine } from '../engine/engine.js';
 import type { InterceptCall } from '../engine/code/run-host.js';
 import { expressionHost } from '../spec/expression-host.js';
 import { loadWorkflowFile, resolveInputs } from '../spec/index.js';
+import { loadFunctionRef, loadWorkflowRef } from '../spec/load-code.js';
 import type { EventRow, JournalEntry, StepRow } from '../store/store.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { VirtualClock } from './virtual-clock.js';
@@ -124,11 +125,8 @@ export class TestEnv {
       owner: `test:${process.pid}`,
       scratchDir: this.dir,
       intercept: (call) => this.intercept(call),
-      load: async (ref, from) => {
-        const loaded = await loadWorkflowFile(resolve(from, ref));
-        if (!loaded.ok) throw new Error(loaded.problems.map((p) => `${p.file}:${p.line}:${p.col}: ${p.message}`).join('\n'));
-        return loaded.workflow;
-      },
+      load: loadWorkflowRef,
+      loadFunction: loadFunctionRef,
     });
   }
 

@@ -35,7 +35,7 @@ Exit codes: 0 succeeded, 1 failed, 2 invalid input, 130 interrupted (the run is 
   }
   const file = onePositional(positionals, 'workflow file', SYNOPSIS);
   const spawner = startSpawner();
-  const { isCodeFile } = await import('../load-code.js');
+  const { isCodeFile } = await import('../../spec/load-code.js');
   if (isCodeFile(file)) return runCode(file, values, await spawner);
   const def = await loadOrReport(file);
   if (!def) {
@@ -58,7 +58,7 @@ Exit codes: 0 succeeded, 1 failed, 2 invalid input, 130 interrupted (the run is 
 
 async function runCode(file: string, values: { input: string[]; json?: boolean | undefined; home?: string | undefined }, spawner: SpawnerClient): Promise<number> {
   const { resolve } = await import('node:path');
-  const { loadCodeWorkflow } = await import('../load-code.js');
+  const { loadCodeWorkflow } = await import('../../spec/load-code.js');
   let workflow;
   let input: unknown;
   try {

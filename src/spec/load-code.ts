@@ -1,16 +1,17 @@
 /**
- * @module cli/load-code
+ * @module spec/load-code
  * Load workflows written as code: a TypeScript or JavaScript module is
  * imported as it is (TypeScript through tsx, no build step for the user);
  * its default export, or else its only exported workflow, is the one to run.
  * Also the engine's `load` hook: a child or a resumed run names a module or
  * a workflow file by path.
  */
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BatonError, formatProblem } from '../core/errors.js';
 import type { WorkflowDef } from '../core/model.js';
-import { isCodeWorkflow, type CodeWorkflow } from '../core/workflow-code.js';
+import { isCodeWorkflow, type CodeWorkflow, type StepContext } from '../core/workflow-code.js';
 
 const CODE = /\.(ts|mts|cts|tsx|js|mjs|cjs)$/;
 
@@ -51,12 +52,37 @@ export async function loadCodeWorkflow(file: string, name?: string): Promise<Cod
   throw new BatonError('INVALID_WORKFLOW', `${file}: exports ${found.length} workflows (${found.map(([k]) => k).join(', ')}) and no default; export the one to run as default`);
 }
 
-/** The engine's `load` hook: a code module or a workflow file, by path relative to `from`. */
+const CANDIDATES = ['.ts', '.mts', '.js', '.mjs', '.yaml', '.yml', '.json'];
+
+/**
+ * The engine's `load` hook: a code module or a workflow file, by path
+ * relative to `from`, or by name: `order` is `order.ts` (or .yaml, ...) in
+ * `from` or in `from/workflows`.
+ */
 export async function loadWorkflowRef(ref: string, from: string): Promise<WorkflowDef | CodeWorkflow<never, unknown>> {
-  const path = resolve(from, ref);
+  let path = resolve(from, ref);
+  if (!ref.includes('/') && !existsSync(path)) {
+    const found = ['', 'workflows/'].flatMap((dir) => CANDIDATES.map((ext) => resolve(from, dir + ref + ext))).find((p) => existsSync(p));
+    if (!found) throw new BatonError('NOT_FOUND', `no workflow "${ref}": looked for ${ref}{${CANDIDATES.join(',')}} in ${from} and ${from}/workflows`);
+    path = found;
+  }
   if (isCodeFile(path)) return loadCodeWorkflow(path);
-  const { loadWorkflowFile } = await import('../spec/index.js');
+  const { loadWorkflowFile } = await import('./index.js');
   const loaded = await loadWorkflowFile(path);
   if (!loaded.ok) throw new BatonError('INVALID_WORKFLOW', loaded.problems.map(formatProblem).join('\n'));
   return loaded.workflow;
+}
+
+/** The engine's `loadFunction` hook: `./tasks/send.ts#send` (default export without `#name`). */
+export async function loadFunctionRef(ref: string, from: string): Promise<(input: unknown, ctx: StepContext) => unknown> {
+  const hash = ref.lastIndexOf('#');
+  const file = hash < 0 ? ref : ref.slice(0, hash);
+  const name = hash < 0 ? 'default' : ref.slice(hash + 1);
+  const mod = await importModule(resolve(from, file));
+  const fn = mod[name];
+  if (typeof fn !== 'function') {
+    const exported = Object.keys(mod).filter((k) => typeof mod[k] === 'function');
+    throw new BatonError('NOT_FOUND', `${file} has no exported function "${name}"${exported.length ? ` (it exports ${exported.join(', ')})` : ''}`);
+  }
+  return fn as (input: unknown, ctx: StepContext) => unknown;
 }
