@@ -180,6 +180,8 @@ export interface BeginEntry {
   attempt: number;
   status: 'running' | 'waiting';
   readyAt?: number | null;
+  /** When the attempt started (the write may be committed later). */
+  at?: number;
 }
 
 export type EndEntry =

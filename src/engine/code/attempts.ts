@@ -3,7 +3,9 @@
  * Runs one journaled step of a code run (or a compensation) to its end:
  * attempt after attempt under its retry policy, each with its timeout as an
  * AbortSignal, each begun and ended in the journal. The begin write is not
- * awaited: for a quick step it shares the end's commit, one transaction.
+ * awaited: for a quick step it shares the end's commit, one transaction. (So
+ * a step that blocks the event loop from its start, and is killed before it
+ * yields, leaves no record of that attempt: it runs again as the same attempt.)
  */
 import { formatDuration } from '../../core/duration.js';
 import { coerceError } from '../../core/errors.js';
@@ -45,8 +47,9 @@ export async function runStep(host: RunHost, spec: StepSpec): Promise<StepEnd> {
   for (;;) {
     attempt++;
     host.active++;
-    host.write(store.beginEntry(runId, owner, { position: spec.position, key: spec.key, kind: spec.kind, name: spec.name, attempt, status: 'running' }));
-    host.emit('step:started', { runId, stepId: spec.key, kind: spec.kind, attempt, at: host.clock.now() });
+    const startedAt = host.clock.now();
+    host.write(store.beginEntry(runId, owner, { position: spec.position, key: spec.key, kind: spec.kind, name: spec.name, attempt, status: 'running', at: startedAt }));
+    host.emit('step:started', { runId, stepId: spec.key, kind: spec.kind, attempt, at: startedAt });
     let text: string | undefined;
     let error: Error | undefined;
     try {

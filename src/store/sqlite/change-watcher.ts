@@ -5,7 +5,8 @@
  * WAL file is watched (inotify on Linux) and `PRAGMA data_version`, which
  * changes only on other connections' commits, filters out our own writes.
  * A slow check (every second) covers events a file watch can miss. Nothing
- * runs while no one listens.
+ * runs while no one listens; while someone does, the check keeps the process
+ * alive (a run waiting for a signal with no timeout has nothing else to).
  */
 import { watch, type FSWatcher } from 'node:fs';
 
@@ -42,7 +43,6 @@ export class ChangeWatcher {
       }
     }
     this.timer = setInterval(() => this.check(), FALLBACK_MS);
-    this.timer.unref();
   }
 
   private check(): void {

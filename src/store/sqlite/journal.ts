@@ -60,7 +60,7 @@ export class JournalStatements {
 
   begin(runId: string, owner: string, e: BeginEntry): boolean {
     if (!this.owns(runId, owner)) return false;
-    const now = this.clock.now();
+    const now = e.at ?? this.clock.now();
     this.upsert.run(runId, e.key, e.kind, e.name, e.status, e.attempt, e.readyAt ?? null, now, e.position);
     if (e.kind === 'step' || e.kind === 'compensate') {
       this.insertAttempt.run(runId, e.key, e.attempt, owner, now);
