@@ -19,8 +19,11 @@
 //              process.resourceUsage().maxRSS). Targets: < 1 s, < 300 MB.
 // 3. startup   `baton validate examples/flaky.yaml` and `baton --help`,
 //              median of 10, target < 0.3 s; `node -e 0` as the baseline.
+// 4. code      Durable code workflows on the embedded store (chain latency,
+//              throughput, fan-out), durability full and normal, against raw
+//              better-sqlite3 doing the same writes: see bench/code.mjs.
 //
-//   node bench/run.mjs [--quick] [--only graph|validate|startup] [--rounds N]
+//   node bench/run.mjs [--quick] [--only graph|validate|startup|code] [--rounds N]
 //
 // --quick: 1 round, 1 validation run, 3 start-ups, no 100k YAML (smoke check).
 // Exits non-zero if any contender fails (no number is printed for it) or times
@@ -31,6 +34,7 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { benchCode } from './code.mjs';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(BENCH);
@@ -41,7 +45,7 @@ const BARE = join(BENCH, 'bare-loop.mjs');
 const { values: opts } = parseArgs({
   options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, rounds: { type: 'string' } },
 });
-const SECTIONS = ['graph', 'validate', 'startup'];
+const SECTIONS = ['graph', 'validate', 'startup', 'code'];
 if (opts.only && !SECTIONS.includes(opts.only)) die(`--only must be one of ${SECTIONS.join(', ')}`);
 const want = (s) => !opts.only || opts.only === s;
 const ROUNDS = opts.rounds ? Number(opts.rounds) : opts.quick ? 1 : 3;
@@ -342,7 +346,8 @@ const started = Date.now();
 const blocks = [];
 const failures = []; // contenders that timed out but still got a row
 try {
-  for (const [name, fn] of [['graph', benchGraph], ['validate', benchValidate], ['startup', benchStartup]]) {
+  const code = () => benchCode({ rounds: ROUNDS, work: WORK, log, table, median });
+  for (const [name, fn] of [['graph', benchGraph], ['validate', benchValidate], ['startup', benchStartup], ['code', code]]) {
     if (!want(name)) continue;
     log(`== ${name}`);
     const block = await fn();

@@ -276,6 +276,11 @@ export interface Store {
    */
   beginEntry(runId: string, owner: string, entry: BeginEntry): Promise<boolean>;
   endEntry(runId: string, owner: string, key: string, attempt: number, end: EndEntry): Promise<boolean>;
+  /**
+   * A step attempt that began and ended before its begin was written (a quick
+   * step): beginEntry and endEntry in one write.
+   */
+  recordStep(runId: string, owner: string, begin: BeginEntry, end: EndEntry): Promise<boolean>;
   /** A journaled value (now, random, uuid): written final at once. */
   recordValue(runId: string, owner: string, entry: { position: number; key: string; name: string; result: string }): Promise<boolean>;
   /** The run's journal, in position order. */

@@ -12,7 +12,7 @@ import { coerceError } from '../../core/errors.js';
 import type { RetryPolicy } from '../../core/model.js';
 import { backoffDelayMs, shouldRetry } from '../../core/retry.js';
 import { storedError, type StepContext } from '../../core/workflow-code.js';
-import type { JournalEntry } from '../../store/store.js';
+import type { BeginEntry, EndEntry, JournalEntry } from '../../store/store.js';
 import { waitUntil } from '../wakeup.js';
 import type { RunHost } from './run-host.js';
 
@@ -47,9 +47,20 @@ export async function runStep(host: RunHost, spec: StepSpec): Promise<StepEnd> {
   for (;;) {
     attempt++;
     host.active++;
-    const startedAt = host.clock.now();
-    host.write(store.beginEntry(runId, owner, { position: spec.position, key: spec.key, kind: spec.kind, name: spec.name, attempt, status: 'running', at: startedAt }));
-    host.emit('step:started', { runId, stepId: spec.key, kind: spec.kind, attempt, at: startedAt });
+    const begin: BeginEntry = { position: spec.position, key: spec.key, kind: spec.kind, name: spec.name, attempt, status: 'running', at: host.clock.now() };
+    // The begin is written once the step has run for a turn of the event
+    // loop; a step done sooner is written once, begin and end together.
+    let begun = false;
+    const beginLater = setImmediate(() => {
+      begun = true;
+      host.write(store.beginEntry(runId, owner, begin));
+    });
+    const end = (e: EndEntry) => {
+      if (begun) return store.endEntry(runId, owner, spec.key, attempt, e);
+      clearImmediate(beginLater);
+      return store.recordStep(runId, owner, begin, e);
+    };
+    host.emit('step:started', { runId, stepId: spec.key, kind: spec.kind, attempt, at: begin.at ?? 0 });
     let text: string | undefined;
     let error: Error | undefined;
     try {
@@ -57,18 +68,20 @@ export async function runStep(host: RunHost, spec: StepSpec): Promise<StepEnd> {
       try {
         text = JSON.stringify(value);
       } catch (cause) {
-        error = coerceError(cause);
-        error = Object.assign(new Error(`step "${spec.key}" returned a value that is not JSON: ${error.message}`), { name: 'NonRetryableError' });
+        error = Object.assign(new Error(`step "${spec.key}" returned a value that is not JSON: ${coerceError(cause).message}`), { name: 'NonRetryableError' });
       }
     } catch (cause) {
       error = coerceError(cause);
     } finally {
       host.active--;
     }
-    if (host.stopSignal.aborted) throw host.stopSignal.reason;
+    if (host.stopSignal.aborted) {
+      clearImmediate(beginLater);
+      throw host.stopSignal.reason;
+    }
     const at = host.clock.now();
     if (!error) {
-      await host.mustWrite(store.endEntry(runId, owner, spec.key, attempt, { status: 'succeeded', result: text ?? null }));
+      await host.mustWrite(end({ status: 'succeeded', result: text ?? null }));
       host.emit('step:finished', { runId, stepId: spec.key, kind: spec.kind, attempt, status: 'succeeded', exitCode: null, at });
       return { ok: true, text };
     }
@@ -76,45 +89,64 @@ export async function runStep(host: RunHost, spec: StepSpec): Promise<StepEnd> {
     const result = JSON.stringify(storedError(error));
     const retry = error.name !== 'NonRetryableError' && shouldRetry(spec.policy, { failures });
     if (!retry) {
-      await host.mustWrite(store.endEntry(runId, owner, spec.key, attempt, { status: 'failed', error: error.message, result }));
+      await host.mustWrite(end({ status: 'failed', error: error.message, result }));
       host.emit('step:finished', { runId, stepId: spec.key, kind: spec.kind, attempt, status: 'failed', exitCode: null, error: error.message, at });
       return { ok: false, error };
     }
     const delay = error.name === 'RetryAfterError' ? Number((error as { delayMs?: number }).delayMs ?? 0) : backoffDelayMs(spec.policy, attempt + 1, host.random);
     const readyAt = at + delay;
-    await host.mustWrite(store.endEntry(runId, owner, spec.key, attempt, { status: 'retrying', error: error.message, result, readyAt }));
+    await host.mustWrite(end({ status: 'retrying', error: error.message, result, readyAt }));
     host.emit('step:finished', { runId, stepId: spec.key, kind: spec.kind, attempt, status: 'retrying', exitCode: null, error: error.message, retryAt: readyAt, at });
     await waitUntil(host.timers, readyAt, host.stopSignal);
   }
 }
 
-async function attemptOnce(host: RunHost, spec: StepSpec, attempt: number): Promise<unknown> {
-  const abort = new AbortController();
-  const onStop = () => abort.abort(host.stopSignal.reason);
-  host.stopSignal.addEventListener('abort', onStop, { once: true });
-  let cancelTimer: (() => void) | undefined;
-  const aborted = new Promise<never>((_, reject) => {
-    abort.signal.addEventListener('abort', () => reject(abort.signal.reason as Error), { once: true });
-  });
-  if (spec.timeoutMs !== undefined) {
-    const ms = spec.timeoutMs;
-    cancelTimer = host.timers.at(host.clock.now() + ms, () => abort.abort(new StepTimeoutError(spec.key, ms)));
-  }
-  const fn = host.intercept?.({ runId: host.runId, workflow: host.workflow, kind: spec.kind === 'step' ? 'step' : 'compensate', name: spec.name, attempt }) ?? spec.fn;
+/**
+ * One attempt. The step's AbortSignal is made only if the step reads it
+ * (most quick steps do not); a step that returns a promise is raced against
+ * its timeout and the run's stop.
+ */
+function attemptOnce(host: RunHost, spec: StepSpec, attempt: number): unknown {
+  let controller: AbortController | undefined;
+  let stopped: Error | undefined;
   const ctx: StepContext = {
-    signal: abort.signal,
+    get signal() {
+      if (!controller) {
+        controller = new AbortController();
+        if (stopped) controller.abort(stopped);
+      }
+      return controller.signal;
+    },
     attempt,
     runId: host.runId,
     stepId: spec.key,
     log: (line) => host.log(spec.key, attempt, 'stdout', line),
   };
-  try {
-    const value = fn(ctx);
-    if (!(value instanceof Promise)) return value;
-    return await Promise.race([value, aborted]);
-  } finally {
-    cancelTimer?.();
-    host.stopSignal.removeEventListener('abort', onStop);
-    aborted.catch(() => undefined);
-  }
+  const fn = host.intercept?.({ runId: host.runId, workflow: host.workflow, kind: spec.kind === 'step' ? 'step' : 'compensate', name: spec.name, attempt }) ?? spec.fn;
+  const value = fn(ctx);
+  if (!(value instanceof Promise)) return value;
+  return new Promise((resolve, reject) => {
+    const stop = (reason: Error) => {
+      stopped = reason;
+      controller?.abort(reason);
+      reject(reason);
+    };
+    const offStop = host.onStop(stop);
+    const cancelTimer =
+      spec.timeoutMs !== undefined ? host.timers.at(host.clock.now() + spec.timeoutMs, () => stop(new StepTimeoutError(spec.key, spec.timeoutMs ?? 0))) : undefined;
+    const done = () => {
+      offStop();
+      cancelTimer?.();
+    };
+    value.then(
+      (v) => {
+        done();
+        resolve(v);
+      },
+      (e: unknown) => {
+        done();
+        reject(e as Error);
+      },
+    );
+  });
 }

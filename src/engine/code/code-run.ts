@@ -162,8 +162,21 @@ export class CodeRun implements RunHost {
   cancel(reason = 'cancelled by user'): void {
     this.cancelRequested = true;
     // Compensating after a failure or a timeout: stop the compensations too.
-    if (this.ending) this.stop.abort(new Error(reason));
+    if (this.ending) this.abortStop(new Error(reason));
     else this.halt({ status: 'cancelled', error: new Error(reason) });
+  }
+
+  private readonly stopListeners = new Set<(reason: Error) => void>();
+
+  onStop(listener: (reason: Error) => void): () => void {
+    this.stopListeners.add(listener);
+    return () => this.stopListeners.delete(listener);
+  }
+
+  private abortStop(reason: Error): void {
+    this.stop.abort(reason);
+    for (const l of [...this.stopListeners]) l(reason);
+    this.stopListeners.clear();
   }
 
   /** No step executes and no write is pending: the run waits for time, a signal or a child. */
@@ -248,7 +261,7 @@ export class CodeRun implements RunHost {
   halt(ending: Ending): void {
     if (this.ending) return;
     this.ending = ending;
-    this.stop.abort(ending.error);
+    this.abortStop(ending.error);
     this.stopped.reject(ending.error);
   }
 

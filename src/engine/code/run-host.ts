@@ -34,6 +34,8 @@ export interface RunHost {
   readonly intercept: Intercept | undefined;
   /** Aborted when the run stops (cancel, run timeout, a fatal error). */
   readonly stopSignal: AbortSignal;
+  /** Call `listener` when the run stops; returns a function that removes it (cheaper than an abort listener). */
+  onStop(listener: (reason: Error) => void): () => void;
   /** Steps and compensations executing now. */
   active: number;
   log(stepId: string, attempt: number, stream: Stream, line: string): void;

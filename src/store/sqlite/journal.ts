@@ -16,8 +16,11 @@ export class JournalStatements {
   private readonly insertAttempt: Statement;
   private readonly end: Statement;
   private readonly compensated: Statement;
+  private readonly setSeq: Statement;
+  private readonly upsertDone: Statement;
+  private readonly insertAttemptDone: Statement;
+  private readonly dropEvent: Statement;
   private readonly endAttempt: Statement;
-  private readonly nextSeq: Statement;
   private readonly value: Statement;
   private readonly event: Statement;
   private readonly entries: Statement;
@@ -38,12 +41,23 @@ export class JournalStatements {
         finished_at = NULL, error = NULL`);
     this.insertAttempt = p(`INSERT OR REPLACE INTO attempts (run_id, step_id, attempt, status, owner, started_at) VALUES (?, ?, ?, 'running', ?, ?)`);
     this.end = p(`UPDATE steps SET status = ?, result = ?, error = ?, ready_at = ?, finished_at = ?,
-        failures = failures + ?, completed_seq = ?
+        failures = failures + ?
       WHERE run_id = ? AND id = ? AND status IN ('running', 'waiting', 'ready', 'retrying')
       RETURNING kind`);
+    this.setSeq = p(`UPDATE steps SET completed_seq = ? WHERE run_id = ? AND id = ?`);
+    this.upsertDone = p(`INSERT INTO steps (run_id, id, kind, name, status, attempt, failures, deps_unmet, depends_on,
+          result, error, ready_at, started_at, finished_at, completed_seq, ord)
+        VALUES (?, ?, ?, ?, ?, ?, ?, 0, '[]', ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (run_id, id) DO UPDATE SET status = excluded.status, attempt = excluded.attempt,
+        failures = steps.failures + excluded.failures, result = excluded.result, error = excluded.error,
+        ready_at = excluded.ready_at, started_at = COALESCE(steps.started_at, excluded.started_at),
+        finished_at = excluded.finished_at, completed_seq = excluded.completed_seq
+      WHERE steps.status IN ('ready', 'retrying', 'running')`);
+    this.insertAttemptDone = p(`INSERT OR REPLACE INTO attempts (run_id, step_id, attempt, status, owner, started_at, finished_at, error)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.dropEvent = p(`DELETE FROM events WHERE seq = ?`);
     this.compensated = p(`UPDATE steps SET status = 'compensated' WHERE run_id = ? AND id = ? AND status = 'succeeded'`);
     this.endAttempt = p(`UPDATE attempts SET status = ?, finished_at = ?, error = ? WHERE run_id = ? AND step_id = ? AND attempt = ?`);
-    this.nextSeq = p(`UPDATE runs SET completed_seq = completed_seq + 1 WHERE id = ? RETURNING completed_seq`);
     this.value = p(`INSERT OR IGNORE INTO steps (run_id, id, kind, name, status, deps_unmet, depends_on, result, started_at, finished_at, ord)
         VALUES (?, ?, 'value', ?, 'succeeded', 0, '[]', ?, ?, ?, ?)`);
     this.event = p(`INSERT INTO events (run_id, at, type, step_id, attempt, data) VALUES (?, ?, ?, ?, ?, ?)`);
@@ -80,18 +94,46 @@ export class JournalStatements {
       this.event.run(runId, now, 'step:compensated', key, null, null);
       return true;
     }
-    const seq = e.status === 'succeeded' ? (this.nextSeq.get(runId) as { completed_seq: number }).completed_seq : null;
     const result = e.result;
     const error = e.status === 'retrying' || e.status === 'failed' ? e.error : null;
     const readyAt = e.status === 'retrying' ? e.readyAt : null;
-    const row = this.end.get(e.status, result, error, readyAt, now, e.status === 'retrying' || e.status === 'failed' ? 1 : 0, seq, runId, key) as
-      | { kind: string }
-      | undefined;
+    const row = this.end.get(e.status, result, error, readyAt, now, error !== null ? 1 : 0, runId, key) as { kind: string } | undefined;
     if (!row) return false;
     if (attempt > 0) this.endAttempt.run(e.status === 'succeeded' ? 'succeeded' : 'failed', now, error, runId, key, attempt);
-    const data = error !== null ? JSON.stringify(readyAt !== null ? { error, retryAt: readyAt } : { error }) : null;
-    this.event.run(runId, now, `step:${e.status}`, key, attempt > 0 ? attempt : null, data);
+    const seq = this.endEvent(runId, now, key, attempt, e.status, error, readyAt);
+    // Completion order (compensations run in reverse): the event's global sequence number.
+    if (e.status === 'succeeded') this.setSeq.run(seq, runId, key);
     return true;
+  }
+
+  /**
+   * A step attempt that began and ended before its begin was written: its
+   * final row, attempt row and one event at once (a quick step costs one
+   * write, not two).
+   */
+  record(runId: string, owner: string, b: BeginEntry, e: EndEntry): boolean {
+    if (e.status === 'compensated') throw new Error('record(): a compensation is not an attempt');
+    if (!this.owns(runId, owner)) return false;
+    const now = this.clock.now();
+    const started = b.at ?? now;
+    const error = e.status === 'retrying' || e.status === 'failed' ? e.error : null;
+    const readyAt = e.status === 'retrying' ? e.readyAt : null;
+    const seq = this.endEvent(runId, now, b.key, b.attempt, e.status, error, readyAt);
+    const done = this.upsertDone.run(
+      runId, b.key, b.kind, b.name, e.status, b.attempt, error !== null ? 1 : 0,
+      e.result, error, readyAt, started, now, e.status === 'succeeded' ? seq : null, b.position,
+    );
+    if (done.changes === 0) {
+      this.dropEvent.run(seq);
+      return false;
+    }
+    this.insertAttemptDone.run(runId, b.key, b.attempt, e.status === 'succeeded' ? 'succeeded' : 'failed', owner, started, now, error);
+    return true;
+  }
+
+  private endEvent(runId: string, now: number, key: string, attempt: number, status: string, error: string | null, readyAt: number | null): number {
+    const data = error !== null ? JSON.stringify(readyAt !== null ? { error, retryAt: readyAt } : { error }) : null;
+    return Number(this.event.run(runId, now, `step:${status}`, key, attempt > 0 ? attempt : null, data).lastInsertRowid);
   }
 
   recordValue(runId: string, owner: string, e: { position: number; key: string; name: string; result: string }): boolean {

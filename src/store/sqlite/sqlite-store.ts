@@ -157,6 +157,10 @@ export class SqliteStore implements Store {
     return this.tx.write(() => this.journal.finish(runId, owner, key, attempt, end));
   }
 
+  recordStep(runId: string, owner: string, begin: BeginEntry, end: EndEntry): Promise<boolean> {
+    return this.tx.write(() => this.journal.record(runId, owner, begin, end));
+  }
+
   recordValue(runId: string, owner: string, entry: { position: number; key: string; name: string; result: string }): Promise<boolean> {
     return this.tx.write(() => this.journal.recordValue(runId, owner, entry));
   }
