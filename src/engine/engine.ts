@@ -26,7 +26,8 @@ import {
   type StepContext,
 } from '../core/workflow-code.js';
 import type { RunRow, Stream, Store } from '../store/store.js';
-import { CodeRun, type ChildOutcome, type ChildRequest } from './code/code-run.js';
+import { Children } from './children.js';
+import { CodeRun } from './code/code-run.js';
 import { execCommand } from './code/exec.js';
 import type { Intercept } from './code/run-host.js';
 import { LogSink } from './log-sink.js';
@@ -74,18 +75,6 @@ export interface EngineOptions {
   loadFunction?: (ref: string, from: string) => Promise<(input: unknown, ctx: StepContext) => unknown>;
 }
 
-/** Where a child run lives: its working directory, where its reference is resolved from, the module to load its code from again. */
-interface ChildPlace {
-  workdir: string;
-  from: string;
-  module?: string;
-}
-
-/** `order`, not `./order.ts`: a workflow named, to look up among those defined, then as a file. */
-function isBareName(ref: string): boolean {
-  return !ref.includes('/') && !/\.(ts|mts|js|mjs|ya?ml|json)$/.test(ref);
-}
-
 /** Something driving a run in this process. */
 interface LiveRun {
   idle(): boolean;
@@ -123,13 +112,13 @@ export class Engine {
   private readonly clock: Clock;
   private readonly timers: Timers;
   private readonly live = new Map<string, LiveRun>();
-  /** Child runs being started, resumed or read back (work no live run accounts for). */
-  private starting = 0;
+  private readonly children: Children;
   readonly owner: string;
 
   constructor(private readonly opts: EngineOptions) {
     this.clock = opts.clock ?? systemClock;
     this.timers = opts.timers ?? systemTimers(() => this.clock.now());
+    this.children = new Children({ store: opts.store, load: opts.load, start: (t, o) => this.start(t, o), resume: (id) => this.resume(id) });
     this.owner = opts.owner ?? `${hostname()}:${process.pid}`;
     this.emitter.setMaxListeners(0);
   }
@@ -192,7 +181,7 @@ export class Engine {
 
   /** True when no run driven here has work in flight (each waits for time, a signal, or nothing). */
   idle(): boolean {
-    if (this.starting > 0) return false;
+    if (!this.children.idle()) return false;
     for (const r of this.live.values()) if (!r.idle()) return false;
     return true;
   }
@@ -231,7 +220,7 @@ export class Engine {
         emit: (n, p) => this.emit(n, p),
         intercept: this.opts.intercept,
         log,
-        child: (req) => this.runChild(req, { workdir, from: workdir, ...(ref.module ? { module: ref.module } : {}) }),
+        child: (req) => this.children.run(req, { workdir, from: workdir, ...(ref.module ? { module: ref.module } : {}) }),
         exec: (command, execOptions, ctx, lineLog) => execCommand(execHost, command, execOptions, ctx, lineLog),
       },
       {
@@ -255,62 +244,6 @@ export class Engine {
         await result.catch(() => undefined);
       },
     };
-  }
-
-  /** A child run of a code run: started once (its id derives from the parent's journal position), resumed if it exists. */
-  private async runChild(req: ChildRequest, where: ChildPlace): Promise<ChildOutcome> {
-    this.starting++;
-    let handle: RunHandle | undefined;
-    try {
-      handle = await this.startOrResumeChild(req, where);
-    } finally {
-      this.starting--;
-    }
-    if (handle) {
-      const h = handle;
-      const onAbort = () => void h.cancel('the parent run stopped');
-      req.signal.addEventListener('abort', onAbort, { once: true });
-      try {
-        await h.result;
-      } finally {
-        req.signal.removeEventListener('abort', onAbort);
-      }
-    }
-    this.starting++;
-    try {
-      return await this.childOutcome(req.runId);
-    } finally {
-      this.starting--;
-    }
-  }
-
-  private async childOutcome(runId: string): Promise<ChildOutcome> {
-    const req = { runId };
-    const run = await this.requireRun(req.runId);
-    const detail = await this.opts.store.getRunDetail(req.runId);
-    let result = detail?.result ?? null;
-    if (result === null && !isCodeRef(run.definition)) {
-      const outputs: Record<string, Record<string, string>> = {};
-      for (const s of await this.opts.store.getSteps(req.runId)) if (s.kind === 'task') outputs[s.id] = s.outputs;
-      result = JSON.stringify(outputs);
-    }
-    return { status: run.status, result, error: run.error };
-  }
-
-  private async startOrResumeChild(req: ChildRequest, { workdir, from, module }: ChildPlace): Promise<RunHandle | undefined> {
-    const existing = await this.opts.store.getRun(req.runId);
-    let handle: RunHandle | undefined;
-    if (!existing) {
-      let target: WorkflowDef | CodeWorkflow<never, unknown>;
-      if (typeof req.workflow === 'string') {
-        if (!this.opts.load) throw new BatonError('USAGE', `ctx.child("${req.workflow}"): this engine cannot load workflow files (no "load" option)`);
-        target = (isBareName(req.workflow) ? findCodeWorkflow(req.workflow) : undefined) ?? (await this.opts.load(req.workflow, from));
-      } else target = req.workflow;
-      handle = await this.start(target, { runId: req.runId, parentId: req.parentId, input: req.input, workdir, ...(module ? { module } : {}) });
-    } else if (!isFinalRun(existing.status)) {
-      handle = await this.resume(req.runId);
-    }
-    return handle;
   }
 
   /** Continue a run whose process died: its running steps get a new attempt (the lost one recorded as crashed). */
@@ -383,7 +316,7 @@ export class Engine {
             return (await this.opts.loadFunction(ref, from))(input, ctx);
           },
           workflow: (ref, from, childId, input, signal) =>
-            this.runChild({ parentId: runId, runId: childId, workflow: ref, input, signal }, { workdir: def.workdir ?? process.cwd(), from }),
+            this.children.run({ parentId: runId, runId: childId, workflow: ref, input, signal }, { workdir: def.workdir ?? process.cwd(), from }),
         },
       },
     );

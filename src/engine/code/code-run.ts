@@ -27,11 +27,12 @@ import {
   type WorkflowContext,
 } from '../../core/workflow-code.js';
 import type { Store, Stream } from '../../store/store.js';
-import { Deferred, waitUntil } from '../wakeup.js';
+import { Deferred } from '../wakeup.js';
 import { runStep } from './attempts.js';
 import { makeContext } from './context.js';
 import { JournalCursor, type Call } from './journal-cursor.js';
-import type { Emit, Intercept, RunHost } from './run-host.js';
+import type { Emit, Intercept } from './run-host.js';
+import { parseResult, SignalWaiters, WaitTracker, type WaitHost } from './waits.js';
 
 export interface ChildRequest {
   parentId: string;
@@ -80,7 +81,7 @@ type Ending = { status: 'cancelled' | 'timed_out' | 'failed'; error: Error; fata
 
 const NEVER = new Promise<never>(() => undefined);
 
-export class CodeRun implements RunHost {
+export class CodeRun implements WaitHost {
   readonly runId: string;
   readonly workflow: string;
   readonly owner: string;
@@ -99,11 +100,8 @@ export class CodeRun implements RunHost {
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly completed: Array<{ key: string; order: number; text: string | null }> = [];
   private readonly compensations = new Map<string, { fn: (result: unknown, ctx: StepContext) => unknown; policy: RetryPolicy }>();
-  private readonly waits = new Map<symbol, number | null>();
-  private readonly signalWaiters = new Set<() => void>();
-  private unwatch: (() => void) | undefined;
-  private recorded: 'running' | 'waiting' = 'running';
-  private statusCheck = false;
+  readonly waits: WaitTracker;
+  readonly signals: SignalWaiters;
   private lastUserStatus: string | undefined;
   private localOrder = 0;
   /** Loading the journal, or concluding (compensations, the final status). */
@@ -123,6 +121,16 @@ export class CodeRun implements RunHost {
     this.emit = deps.emit;
     this.intercept = deps.intercept;
     this.stopped.promise.catch(() => undefined);
+    this.waits = new WaitTracker(this, () => this.ending !== undefined);
+    this.signals = new SignalWaiters(this);
+  }
+
+  get stopping(): boolean {
+    return this.ending !== undefined;
+  }
+
+  child(req: ChildRequest): Promise<ChildOutcome> {
+    return this.deps.child(req);
   }
 
   get stopSignal(): AbortSignal {
@@ -155,7 +163,6 @@ export class CodeRun implements RunHost {
       return await this.conclude(outcome);
     } finally {
       cancelDeadline?.();
-      this.unwatch?.();
     }
   }
 
@@ -186,7 +193,7 @@ export class CodeRun implements RunHost {
 
   /** A signal was sent to this run by this process: look again at once. */
   notifySignal(): void {
-    for (const wake of [...this.signalWaiters]) wake();
+    this.signals.notify();
   }
 
   private async conclude(outcome: { ok: true; value: unknown } | { ok: false; error: Error }): Promise<RunStatus> {
@@ -301,77 +308,6 @@ export class CodeRun implements RunHost {
     return run;
   }
 
-  /** Wait until `due` (a sleep): journaled before waiting so a restart keeps the same due time. */
-  async sleepCall(call: Call, due: number): Promise<void> {
-    if (call.entry?.status === 'succeeded') return;
-    const at = call.entry?.readyAt ?? due;
-    if (!call.entry) await this.mustWrite(this.store.beginEntry(this.runId, this.owner, { position: call.position, key: call.key, kind: 'sleep', name: 'sleep', attempt: 0, status: 'waiting', readyAt: at }));
-    this.emit('step:started', { runId: this.runId, stepId: call.key, kind: 'sleep', attempt: 0, at: this.clock.now() });
-    await this.waiting(at, () => waitUntil(this.timers, at, this.stop.signal));
-    this.write(this.store.endEntry(this.runId, this.owner, call.key, 0, { status: 'succeeded', result: null }));
-    this.emit('step:finished', { runId: this.runId, stepId: call.key, kind: 'sleep', attempt: 0, status: 'succeeded', exitCode: null, at: this.clock.now() });
-  }
-
-  async signalCall(call: Call, name: string, timeoutMs: number | undefined): Promise<unknown> {
-    const entry = call.entry;
-    if (entry?.status === 'succeeded') return parseResult(entry.result);
-    const due = entry?.readyAt ?? (timeoutMs !== undefined ? this.clock.now() + timeoutMs : null);
-    if (!entry || entry.status !== 'waiting') {
-      await this.mustWrite(this.store.beginEntry(this.runId, this.owner, { position: call.position, key: call.key, kind: 'signal', name, attempt: 0, status: 'waiting', readyAt: due }));
-    }
-    this.emit('step:started', { runId: this.runId, stepId: call.key, kind: 'signal', attempt: 0, at: this.clock.now() });
-    const payload = await this.waiting(due, () => this.awaitSignal(call.key, name, due));
-    this.emit('step:finished', { runId: this.runId, stepId: call.key, kind: 'signal', attempt: 0, status: 'succeeded', exitCode: null, at: this.clock.now() });
-    return payload;
-  }
-
-  private async awaitSignal(key: string, name: string, due: number | null): Promise<unknown> {
-    this.unwatch ??= this.store.watch(() => this.notifySignal());
-    for (;;) {
-      const wake = new Deferred<'signal' | 'timeout'>();
-      const onSignal = () => wake.resolve('signal');
-      this.signalWaiters.add(onSignal);
-      const cancelTimer = due !== null ? this.timers.at(due, () => wake.resolve('timeout')) : undefined;
-      const onStop = () => wake.reject(this.stop.signal.reason);
-      this.stop.signal.addEventListener('abort', onStop, { once: true });
-      try {
-        const got = await this.store.takeSignal(this.runId, this.owner, name, key);
-        if (got) return parseResult(got.payload);
-        if ((await wake.promise) === 'timeout') {
-          await this.mustWrite(this.store.endEntry(this.runId, this.owner, key, 0, { status: 'succeeded', result: null }));
-          return undefined;
-        }
-      } finally {
-        this.signalWaiters.delete(onSignal);
-        cancelTimer?.();
-        this.stop.signal.removeEventListener('abort', onStop);
-      }
-    }
-  }
-
-  async childCall(call: Call, workflow: CodeWorkflow<never, unknown> | string, name: string, input: unknown): Promise<unknown> {
-    const entry = call.entry;
-    if (entry?.status === 'succeeded') return parseResult(entry.result);
-    if (entry?.status === 'failed') throw revivedError(JSON.parse(entry.result ?? '{}') as StoredError);
-    const runId = `${this.runId}.${call.position}`;
-    if (!entry || entry.status !== 'waiting') {
-      await this.mustWrite(this.store.beginEntry(this.runId, this.owner, { position: call.position, key: call.key, kind: 'child', name, attempt: 0, status: 'waiting', readyAt: null }));
-    }
-    this.emit('step:started', { runId: this.runId, stepId: call.key, kind: 'child', attempt: 0, at: this.clock.now() });
-    const out = await this.waiting(null, () => this.deps.child({ parentId: this.runId, runId, workflow, input, signal: this.stop.signal }));
-    if (this.ending) return NEVER;
-    const at = this.clock.now();
-    if (out.status === 'succeeded') {
-      await this.mustWrite(this.store.endEntry(this.runId, this.owner, call.key, 0, { status: 'succeeded', result: out.result }));
-      this.emit('step:finished', { runId: this.runId, stepId: call.key, kind: 'child', attempt: 0, status: 'succeeded', exitCode: null, at });
-      return parseResult(out.result);
-    }
-    const error = Object.assign(new Error(`child run ${runId} (${name}) ${out.status}${out.error ? `: ${out.error}` : ''}`), { name: 'ChildRunFailedError' });
-    await this.mustWrite(this.store.endEntry(this.runId, this.owner, call.key, 0, { status: 'failed', error: error.message, result: JSON.stringify({ name: error.name, message: error.message }) }));
-    this.emit('step:finished', { runId: this.runId, stepId: call.key, kind: 'child', attempt: 0, status: 'failed', exitCode: null, error: error.message, at });
-    throw error;
-  }
-
   valueCall(call: Call, name: string, produce: () => unknown): unknown {
     if (call.entry) return parseResult(call.entry.result);
     const value = produce();
@@ -391,35 +327,6 @@ export class CodeRun implements RunHost {
   }
 
   // ---- waiting, writes, accounting ----
-
-  private async waiting<T>(due: number | null, body: () => Promise<T>): Promise<T> {
-    const token = Symbol('wait');
-    this.waits.set(token, due);
-    this.scheduleStatusCheck();
-    try {
-      return await body();
-    } finally {
-      this.waits.delete(token);
-      this.scheduleStatusCheck();
-    }
-  }
-
-  /** Record `waiting` (with the wake-up time) when every branch waits, `running` again when one goes on. */
-  private scheduleStatusCheck(): void {
-    if (this.statusCheck) return;
-    this.statusCheck = true;
-    setImmediate(() => {
-      this.statusCheck = false;
-      if (this.ending) return;
-      const want = this.waits.size > 0 && this.active === 0 ? 'waiting' : 'running';
-      if (want === this.recorded) return;
-      const from = this.recorded;
-      this.recorded = want;
-      const dues = [...this.waits.values()].filter((d): d is number => d !== null);
-      const wakeAt = want === 'waiting' && dues.length > 0 ? Math.min(...dues) : null;
-      this.write(this.store.setRunStatus(this.runId, [from], want, { wakeAt }).then(() => true));
-    });
-  }
 
   private inflightWrites = 0;
 
@@ -469,8 +376,4 @@ export class CodeRun implements RunHost {
   private async drain(): Promise<void> {
     while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
   }
-}
-
-function parseResult(text: string | null): unknown {
-  return text === null ? undefined : JSON.parse(text);
 }

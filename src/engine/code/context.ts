@@ -10,6 +10,7 @@ import { BatonError } from '../../core/errors.js';
 import { durationMs, isCodeWorkflow, retryPolicy, type CodeWorkflow, type WorkflowContext } from '../../core/workflow-code.js';
 import type { RetryPolicy } from '../../core/model.js';
 import type { CodeRun } from './code-run.js';
+import { childCall, signalCall, sleepCall } from './waits.js';
 
 export function makeContext(run: CodeRun, defaults: { retry: RetryPolicy }): WorkflowContext {
   return {
@@ -30,7 +31,7 @@ export function makeContext(run: CodeRun, defaults: { retry: RetryPolicy }): Wor
       const ms = durationMs(duration, 'ctx.sleep');
       const call = run.call('sleep', 'sleep');
       if (!call) return run.never();
-      return run.sleepCall(call, run.clock.now() + ms);
+      return sleepCall(run, call, run.clock.now() + ms);
     },
 
     sleepUntil(date) {
@@ -38,7 +39,7 @@ export function makeContext(run: CodeRun, defaults: { retry: RetryPolicy }): Wor
       if (!Number.isFinite(at)) throw new BatonError('USAGE', `ctx.sleepUntil: expected a Date or a number of ms since the epoch (got ${String(date)})`);
       const call = run.call('sleep', 'sleep');
       if (!call) return run.never();
-      return run.sleepCall(call, at);
+      return sleepCall(run, call, at);
     },
 
     waitForSignal<T>(name: string, options: { timeout?: string | number } = {}) {
@@ -46,7 +47,7 @@ export function makeContext(run: CodeRun, defaults: { retry: RetryPolicy }): Wor
       const timeoutMs = options.timeout !== undefined ? durationMs(options.timeout, `ctx.waitForSignal("${name}") timeout`) : undefined;
       const call = run.call('signal', name);
       if (!call) return run.never<T | undefined>();
-      return run.signalCall(call, name, timeoutMs) as Promise<T | undefined>;
+      return signalCall(run, call, name, timeoutMs) as Promise<T | undefined>;
     },
 
     child<I, T>(workflow: CodeWorkflow<I, T> | string, input?: I) {
@@ -56,7 +57,7 @@ export function makeContext(run: CodeRun, defaults: { retry: RetryPolicy }): Wor
       const name = typeof workflow === 'string' ? workflow : workflow.name;
       const call = run.call('child', name);
       if (!call) return run.never<T>();
-      return run.childCall(call, workflow as CodeWorkflow<never, unknown> | string, name, input ?? {}) as Promise<T>;
+      return childCall(run, call, workflow as CodeWorkflow<never, unknown> | string, name, input ?? {}) as Promise<T>;
     },
 
     exec(command, options = {}) {
