@@ -182,6 +182,24 @@ describe('code workflows: children, commands, journaled values, status', () => {
     await run.result();
   });
 
+  it('a run timeout stops the function and compensates what it did', async () => {
+    env = await createTestEnv();
+    const undone: string[] = [];
+    const wf = defineWorkflow(
+      'f-run-timeout',
+      async (ctx) => {
+        await ctx.step('book', () => 'b1', { compensate: (id) => void undone.push(id) });
+        await ctx.sleep('2h');
+        await ctx.step('never', () => undone.push('never ran?'));
+      },
+      { timeout: '1h' },
+    );
+    const run = await env.start(wf);
+    expect(await run.status()).toBe('timed_out');
+    expect(undone).toEqual(['b1']);
+    expect((await env.store.getRun(run.runId))?.error).toBe('run timed out after 1h00m');
+  });
+
   it('bad arguments fail with a clear error', async () => {
     env = await createTestEnv();
     const wf = defineWorkflow('f-bad-args', async (ctx) => {
