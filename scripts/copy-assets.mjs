@@ -2,5 +2,5 @@
 // marks the CLI entry executable.
 import { chmodSync, cpSync, existsSync } from 'node:fs';
 
-cpSync('src/store/sqlite/migrations', 'dist/store/sqlite/migrations', { recursive: true });
+for (const backend of ['sqlite', 'postgres']) cpSync(`src/store/${backend}/migrations`, `dist/store/${backend}/migrations`, { recursive: true });
 if (existsSync('dist/cli/main.js')) chmodSync('dist/cli/main.js', 0o755);

@@ -8,7 +8,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { Clock } from '../../core/clock.js';
 import type { BeginEntry, EndEntry, JournalEntry } from '../store.js';
-import { toEntry, type StepRecord } from './rows.js';
+import { toEntry, type StepRecord } from '../rows.js';
 
 export class JournalStatements {
   private readonly owner: Statement;

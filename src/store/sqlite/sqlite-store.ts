@@ -36,7 +36,7 @@ import { ChangeWatcher } from './change-watcher.js';
 import { GroupCommit } from './group-commit.js';
 import { JournalStatements } from './journal.js';
 import { migrate } from './migrate.js';
-import { toAttempt, toEvent, toLog, toRun, toStep, type AttemptRecord, type EventRecord, type LogRecord, type RunRecord, type StepRecord } from './rows.js';
+import { toAttempt, toEvent, toLog, toRun, toStep, type AttemptRecord, type EventRecord, type LogRecord, type RunRecord, type StepRecord } from '../rows.js';
 import { Transitions } from './transitions.js';
 import { WalSync } from './wal-sync.js';
 

@@ -2,9 +2,9 @@
  * @module store/sqlite/rows
  * Rows as SQLite returns them, mapped to the Store's camelCase objects in one place.
  */
-import type { RunDefinition } from '../../core/workflow-code.js';
-import type { AttemptStatus, RunStatus, StepKind, StepStatus } from '../../core/states.js';
-import type { AttemptRow, EventRow, JournalEntry, RunRow, StepRow, StoredLogLine, Stream } from '../store.js';
+import type { RunDefinition } from '../core/workflow-code.js';
+import type { AttemptStatus, RunStatus, StepKind, StepStatus } from '../core/states.js';
+import type { AttemptRow, EventRow, JournalEntry, RunRow, StepRow, StoredLogLine, Stream } from './store.js';
 
 export interface RunRecord {
   id: string;

@@ -1,0 +1,296 @@
+/**
+ * @module store/postgres/pg-store
+ * The shared Store: any number of processes on any machines point at one
+ * PostgreSQL database. Every transition is one transaction; claims use FOR
+ * UPDATE SKIP LOCKED; leases are measured on the database clock; a signal
+ * sent or a run changed is announced with NOTIFY, which `watch` listens to.
+ */
+import pg from 'pg';
+import type { Clock } from '../../core/clock.js';
+import { BatonError } from '../../core/errors.js';
+import type { RunStatus, StepStatus } from '../../core/states.js';
+import { toAttempt, toEntry, toEvent, toLog, toRun, toStep, type AttemptRecord, type EventRecord, type LogRecord, type RunRecord, type StepRecord } from '../rows.js';
+import type {
+  AttemptOutcome,
+  AttemptRow,
+  BeginEntry,
+  Claim,
+  ClaimRequest,
+  EndEntry,
+  EventRow,
+  FinishResult,
+  JournalEntry,
+  LogLine,
+  LogQuery,
+  NewRun,
+  RunQuery,
+  RunResultFields,
+  RunRow,
+  StepRow,
+  Store,
+  StoredLogLine,
+} from '../store.js';
+import { migrate } from './migrate.js';
+import { PgDb } from './pg-db.js';
+import * as journal from './pg-journal.js';
+import * as t from './pg-transitions.js';
+
+export interface PgStoreOptions {
+  /** postgres://user@host:port/db */
+  url: string;
+  /** A schema to live in (created if missing); default: the connection's search path. */
+  schema?: string;
+  /** Times from this clock instead of the database's (tests). */
+  clock?: Clock;
+  /** Connections in the pool. */
+  max?: number;
+}
+
+const RUN_COLUMNS = `r.id, r.workflow, r.status, r.run_attempt, p.input, p.definition, r.created_at, r.started_at,
+  r.finished_at, r.owner, r.error, r.then_status, r.parent_id, r.wake_at`;
+const STEP_COLUMNS = `run_id, id, kind, target, status, attempt, failures, exit_code, started_at, finished_at,
+  ready_at, outputs, error, completed_seq, depends_on, name, result, ord`;
+const CHANNEL = 'baton_changes';
+
+export class PgStore implements Store {
+  private readonly db: PgDb;
+  private listener: pg.Client | undefined;
+  private readonly watchers = new Set<() => void>();
+
+  constructor(private readonly options: PgStoreOptions) {
+    this.db = new PgDb(options.url, options.clock, { ...(options.max ? { max: options.max } : {}), ...(options.schema ? { schema: options.schema } : {}) });
+  }
+
+  async migrate(): Promise<void> {
+    if (this.options.schema) await this.db.q(`CREATE SCHEMA IF NOT EXISTS "${this.options.schema.replace(/"/g, '""')}"`);
+    await migrate(this.db);
+  }
+
+  async close(): Promise<void> {
+    await this.listener?.end().catch(() => undefined);
+    this.listener = undefined;
+    await this.db.close();
+  }
+
+  createRun(run: NewRun, owner: string): Promise<void> {
+    return this.db.tx((tx) => t.createRun(tx, run, owner));
+  }
+
+  takeRun(runId: string, owner: string): Promise<{ previousOwner: string | null }> {
+    return this.db.tx(async (tx) => {
+      const [row] = await tx.q<{ owner: string | null }>('SELECT owner FROM runs WHERE id = $1 FOR UPDATE', [runId]);
+      await tx.q('UPDATE runs SET owner = $1 WHERE id = $2', [owner, runId]);
+      return { previousOwner: row?.owner ?? null };
+    });
+  }
+
+  claimSteps(req: ClaimRequest): Promise<Claim[]> {
+    return this.db.tx((tx) => t.claim(tx, req));
+  }
+
+  heartbeat(claims: readonly Claim[], leaseMs: number): Promise<Claim[]> {
+    return this.db.tx((tx) => t.heartbeat(tx, claims, leaseMs));
+  }
+
+  finishStep(claim: Claim, outcome: AttemptOutcome): Promise<FinishResult> {
+    return this.db.tx((tx) => t.finish(tx, claim, outcome));
+  }
+
+  recoverRun(runId: string): Promise<number> {
+    return this.db.tx((tx) => t.recoverRun(tx, runId));
+  }
+
+  sweepExpired(): Promise<number> {
+    return this.db.tx((tx) => t.sweepExpired(tx));
+  }
+
+  async nextDueAt(runId: string): Promise<number | null> {
+    const [row] = await this.db.q<{ due: number | null }>(`SELECT MIN(ready_at) AS due FROM steps WHERE run_id = $1 AND status IN ('ready', 'retrying')`, [runId]);
+    return row?.due ?? null;
+  }
+
+  async cancelSteps(runId: string, reason: string): Promise<string[]> {
+    const ids = await this.db.tx((tx) => t.cancelSteps(tx, runId, reason));
+    await this.notify(runId);
+    return ids;
+  }
+
+  addRollbacks(runId: string, targets: readonly string[]): Promise<void> {
+    return this.db.tx((tx) => t.addRollbacks(tx, runId, targets));
+  }
+
+  setRunStatus(runId: string, from: readonly RunStatus[], to: RunStatus, fields: RunResultFields = {}): Promise<boolean> {
+    return this.db.tx((tx) => t.setRunStatus(tx, runId, from, to, fields));
+  }
+
+  resetForRetry(runId: string, owner: string): Promise<string[]> {
+    return this.db.tx((tx) => t.resetForRetry(tx, runId, owner));
+  }
+
+  beginEntry(runId: string, owner: string, entry: BeginEntry): Promise<boolean> {
+    return this.db.tx((tx) => journal.begin(tx, runId, owner, entry));
+  }
+
+  endEntry(runId: string, owner: string, key: string, attempt: number, end: EndEntry): Promise<boolean> {
+    return this.db.tx((tx) => journal.finish(tx, runId, owner, key, attempt, end));
+  }
+
+  recordStep(runId: string, owner: string, begin: BeginEntry, end: EndEntry): Promise<boolean> {
+    return this.db.tx((tx) => journal.record(tx, runId, owner, begin, end));
+  }
+
+  recordValue(runId: string, owner: string, entry: { position: number; key: string; name: string; result: string }): Promise<boolean> {
+    return this.db.tx((tx) => journal.recordValue(tx, runId, owner, entry));
+  }
+
+  async getJournal(runId: string): Promise<JournalEntry[]> {
+    return (await this.db.q<StepRecord>(`SELECT ${STEP_COLUMNS} FROM steps WHERE run_id = $1 ORDER BY ord, id`, [runId])).map(toEntry);
+  }
+
+  async sendSignal(runId: string, name: string, payload: string | null): Promise<void> {
+    await this.db.tx(async (tx) => {
+      await tx.q('INSERT INTO signals (run_id, name, payload, sent_at) VALUES ($1, $2, $3, $4)', [runId, name, payload ?? 'null', tx.now]);
+      await t.event(tx, runId, 'signal:sent', null, null, { name });
+    });
+    await this.notify(runId);
+  }
+
+  takeSignal(runId: string, owner: string, name: string, key: string): Promise<{ payload: string | null } | undefined> {
+    return this.db.tx((tx) => journal.takeSignal(tx, runId, owner, name, key));
+  }
+
+  async pendingSignals(runId: string): Promise<Array<{ name: string; payload: string | null; sentAt: number }>> {
+    const rows = await this.db.q<{ name: string; payload: string | null; sent_at: number }>(
+      'SELECT name, payload, sent_at FROM signals WHERE run_id = $1 AND taken_by IS NULL ORDER BY seq',
+      [runId],
+    );
+    return rows.map((r) => ({ name: r.name, payload: r.payload, sentAt: r.sent_at }));
+  }
+
+  async setUserStatus(runId: string, value: string): Promise<void> {
+    await this.db.q('UPDATE run_payloads SET user_status = $1 WHERE run_id = $2', [value, runId]);
+  }
+
+  async getRunDetail(runId: string): Promise<{ result: string | null; userStatus: string | null } | undefined> {
+    const [r] = await this.db.q<{ result: string | null; user_status: string | null }>('SELECT result, user_status FROM run_payloads WHERE run_id = $1', [runId]);
+    return r ? { result: r.result, userStatus: r.user_status } : undefined;
+  }
+
+  async dueRuns(until: number): Promise<Array<{ id: string; wakeAt: number }>> {
+    const rows = await this.db.q<{ id: string; wake_at: number }>(`SELECT id, wake_at FROM runs WHERE status = 'waiting' AND wake_at <= $1 ORDER BY wake_at`, [until]);
+    return rows.map((r) => ({ id: r.id, wakeAt: r.wake_at }));
+  }
+
+  async childRuns(runId: string): Promise<string[]> {
+    return (await this.db.q<{ id: string }>('SELECT id FROM runs WHERE parent_id = $1 ORDER BY created_at, id', [runId])).map((r) => r.id);
+  }
+
+  watch(listener: () => void): () => void {
+    this.watchers.add(listener);
+    if (!this.listener) void this.listen();
+    return () => {
+      this.watchers.delete(listener);
+    };
+  }
+
+  private async listen(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.options.url });
+    this.listener = client;
+    client.on('notification', () => {
+      for (const w of [...this.watchers]) w();
+    });
+    client.on('error', () => {
+      if (this.listener === client) this.listener = undefined;
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${CHANNEL}`);
+    } catch {
+      if (this.listener === client) this.listener = undefined;
+    }
+  }
+
+  private async notify(runId: string): Promise<void> {
+    await this.db.q('SELECT pg_notify($1, $2)', [CHANNEL, runId]);
+  }
+
+  async appendEvent(runId: string, type: string, fields: { stepId?: string; attempt?: number; data?: Record<string, unknown> } = {}): Promise<void> {
+    await this.db.tx((tx) => t.event(tx, runId, type, fields.stepId, fields.attempt, fields.data));
+  }
+
+  async appendLogs(lines: readonly LogLine[]): Promise<void> {
+    if (lines.length === 0) return;
+    await this.db.q(
+      'INSERT INTO logs (run_id, step_id, attempt, stream, at, line) SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::bigint[], $6::text[])',
+      [lines.map((l) => l.runId), lines.map((l) => l.stepId), lines.map((l) => l.attempt), lines.map((l) => l.stream), lines.map((l) => l.at), lines.map((l) => l.line)],
+    );
+  }
+
+  async getRun(runId: string): Promise<RunRow | undefined> {
+    const [r] = await this.db.q<RunRecord>(`SELECT ${RUN_COLUMNS} FROM runs r JOIN run_payloads p ON p.run_id = r.id WHERE r.id = $1`, [runId]);
+    return r ? toRun(r) : undefined;
+  }
+
+  async findRunId(prefix: string): Promise<string | undefined> {
+    const rows = await this.db.q<{ id: string }>(`SELECT id FROM runs WHERE id >= $1 AND id < $1 || chr(1114111) ORDER BY id LIMIT 2`, [prefix]);
+    if (rows[0]?.id === prefix) return prefix;
+    if (rows.length > 1) throw new BatonError('USAGE', `run id prefix "${prefix}" is ambiguous; give more characters`);
+    return rows[0]?.id;
+  }
+
+  async listRuns(query: RunQuery = {}): Promise<RunRow[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const p = (v: unknown) => {
+      params.push(v);
+      return `$${params.length}`;
+    };
+    if (query.workflow) where.push(`r.workflow = ${p(query.workflow)}`);
+    if (query.status) where.push(`r.status = ${p(query.status)}`);
+    if (query.before) where.push(`(r.created_at, r.id) < (SELECT created_at, id FROM runs WHERE id = ${p(query.before)})`);
+    const sql = `SELECT ${RUN_COLUMNS} FROM runs r JOIN run_payloads p ON p.run_id = r.id
+      ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY r.created_at DESC, r.id DESC LIMIT ${p(query.limit ?? 20)}`;
+    return (await this.db.q<RunRecord>(sql, params)).map(toRun);
+  }
+
+  async getSteps(runId: string): Promise<StepRow[]> {
+    return (await this.db.q<StepRecord>(`SELECT ${STEP_COLUMNS} FROM steps WHERE run_id = $1 ORDER BY ord, id`, [runId])).map(toStep);
+  }
+
+  async getAttempts(runId: string, stepId?: string): Promise<AttemptRow[]> {
+    const rows = stepId
+      ? await this.db.q<AttemptRecord>('SELECT * FROM attempts WHERE run_id = $1 AND step_id = $2 ORDER BY attempt', [runId, stepId])
+      : await this.db.q<AttemptRecord>('SELECT * FROM attempts WHERE run_id = $1 ORDER BY started_at, step_id, attempt', [runId]);
+    return rows.map(toAttempt);
+  }
+
+  async getEvents(runId: string, afterSeq = 0): Promise<EventRow[]> {
+    return (await this.db.q<EventRecord>('SELECT * FROM events WHERE run_id = $1 AND seq > $2 ORDER BY seq', [runId, afterSeq])).map(toEvent);
+  }
+
+  async getLogs(q: LogQuery): Promise<StoredLogLine[]> {
+    const where = ['run_id = $1', 'seq > $2'];
+    const params: unknown[] = [q.runId, q.afterSeq ?? 0];
+    if (q.stepId !== undefined) {
+      params.push(q.stepId);
+      where.push(`step_id = $${params.length}`);
+    }
+    if (q.attempt !== undefined) {
+      params.push(q.attempt);
+      where.push(`attempt = $${params.length}`);
+    }
+    const limit = q.limit !== undefined && q.limit >= 0 ? ` LIMIT ${Math.floor(q.limit)}` : '';
+    return (await this.db.q<LogRecord>(`SELECT * FROM logs WHERE ${where.join(' AND ')} ORDER BY seq${limit}`, params)).map(toLog);
+  }
+
+  async getOutputs(runId: string, stepIds: readonly string[]): Promise<Map<string, { status: StepStatus; outputs: Record<string, string> }>> {
+    const out = new Map<string, { status: StepStatus; outputs: Record<string, string> }>();
+    if (stepIds.length === 0) return out;
+    const rows = await this.db.q<{ id: string; status: string; outputs: string | null }>('SELECT id, status, outputs FROM steps WHERE run_id = $1 AND id = ANY($2::text[])', [
+      runId,
+      [...stepIds],
+    ]);
+    for (const r of rows) out.set(r.id, { status: r.status as StepStatus, outputs: r.outputs ? (JSON.parse(r.outputs) as Record<string, string>) : {} });
+    return out;
+  }
+}

@@ -1,0 +1,305 @@
+/**
+ * @module store/postgres/pg-transitions
+ * The guarded step and run transitions on PostgreSQL, each inside one
+ * transaction: the same rules as store/sqlite/transitions.ts. Claims take
+ * ready steps with FOR UPDATE SKIP LOCKED, so many workers claim at once
+ * without waiting on each other or taking the same step.
+ */
+import type { AttemptOutcome, Claim, ClaimRequest, FinishResult, NewRun, RunResultFields } from '../store.js';
+import type { Tx } from './pg-db.js';
+
+const FINAL = `('succeeded', 'failed', 'skipped', 'cancelled', 'compensated')`;
+
+export async function event(tx: Tx, runId: string, type: string, stepId?: string | null, attempt?: number | null, data?: Record<string, unknown> | null): Promise<number> {
+  const [row] = await tx.q<{ seq: number }>('INSERT INTO events (run_id, at, type, step_id, attempt, data) VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq', [
+    runId,
+    tx.now,
+    type,
+    stepId ?? null,
+    attempt ?? null,
+    data ? JSON.stringify(data) : null,
+  ]);
+  return (row as { seq: number }).seq;
+}
+
+export async function createRun(tx: Tx, run: NewRun, owner: string): Promise<void> {
+  const now = tx.now;
+  await tx.q(`INSERT INTO runs (id, workflow, status, created_at, started_at, owner, open_steps, parent_id) VALUES ($1, $2, 'running', $3, $3, $4, $5, $6)`, [
+    run.id,
+    run.workflow,
+    now,
+    owner,
+    run.steps.length,
+    run.parentId ?? null,
+  ]);
+  await tx.q('INSERT INTO run_payloads (run_id, input, definition) VALUES ($1, $2, $3)', [run.id, JSON.stringify(run.input), JSON.stringify(run.definition)]);
+  if (run.steps.length > 0) {
+    const ids: string[] = [];
+    const statuses: string[] = [];
+    const unmet: number[] = [];
+    const deps: string[] = [];
+    const ready: (number | null)[] = [];
+    const ords: number[] = [];
+    const edgeDep: string[] = [];
+    const edgeStep: string[] = [];
+    run.steps.forEach((step, i) => {
+      const set = [...new Set(step.dependsOn)];
+      ids.push(step.id);
+      statuses.push(set.length === 0 ? 'ready' : 'pending');
+      unmet.push(set.length);
+      deps.push(JSON.stringify(set));
+      ready.push(set.length === 0 ? now : null);
+      ords.push(i);
+      for (const d of set) {
+        edgeDep.push(d);
+        edgeStep.push(step.id);
+      }
+    });
+    await tx.q(
+      `INSERT INTO steps (run_id, id, status, deps_unmet, depends_on, ready_at, ord)
+       SELECT $1, * FROM unnest($2::text[], $3::text[], $4::int[], $5::text[], $6::bigint[], $7::int[])`,
+      [run.id, ids, statuses, unmet, deps, ready, ords],
+    );
+    if (edgeDep.length > 0) {
+      await tx.q(`INSERT INTO step_edges (run_id, dep_id, step_id) SELECT $1, * FROM unnest($2::text[], $3::text[]) ON CONFLICT DO NOTHING`, [run.id, edgeDep, edgeStep]);
+    }
+  }
+  await event(tx, run.id, 'run:started', null, null, { workflow: run.workflow, steps: run.steps.length });
+}
+
+interface ClaimedRecord {
+  id: string;
+  kind: string;
+  attempt: number;
+  epoch: number;
+  failures: number;
+  deps_not_ok: number;
+  target: string | null;
+}
+
+export async function claim(tx: Tx, req: ClaimRequest): Promise<Claim[]> {
+  const now = tx.now;
+  const rows = await tx.q<ClaimedRecord>(
+    `WITH picked AS (
+       SELECT run_id, id FROM steps
+       WHERE run_id = $4 AND status IN ('ready', 'retrying') AND ready_at <= $3
+       ORDER BY ready_at, ord LIMIT $5 FOR UPDATE SKIP LOCKED),
+     claimed AS (
+       UPDATE steps s SET status = 'running', attempt = s.attempt + 1, epoch = s.epoch + 1,
+         lease_owner = $1, lease_until = $2, started_at = COALESCE(s.started_at, $3)
+       FROM picked WHERE s.run_id = picked.run_id AND s.id = picked.id
+       RETURNING s.id, s.kind, s.attempt, s.epoch, s.failures, s.deps_not_ok, s.target),
+     attempts AS (
+       INSERT INTO attempts (run_id, step_id, attempt, status, owner, started_at)
+       SELECT $4, id, attempt, 'running', $1, $3 FROM claimed),
+     events AS (
+       INSERT INTO events (run_id, at, type, step_id, attempt) SELECT $4, $3, 'step:started', id, attempt FROM claimed)
+     SELECT * FROM claimed`,
+    [req.owner, now + req.leaseMs, now, req.runId, req.limit],
+  );
+  return rows.map((r) => {
+    const c: Claim = { runId: req.runId, stepId: r.id, kind: r.kind as Claim['kind'], attempt: r.attempt, epoch: r.epoch, failures: r.failures, depsNotOk: r.deps_not_ok };
+    if (r.target !== null) c.target = r.target;
+    return c;
+  });
+}
+
+export async function heartbeat(tx: Tx, claims: readonly Claim[], leaseMs: number): Promise<Claim[]> {
+  const lost: Claim[] = [];
+  for (const c of claims) {
+    const rows = await tx.q(`UPDATE steps SET lease_until = $1 WHERE run_id = $2 AND id = $3 AND status = 'running' AND epoch = $4 RETURNING id`, [tx.now + leaseMs, c.runId, c.stepId, c.epoch]);
+    if (rows.length === 0) lost.push(c);
+  }
+  return lost;
+}
+
+async function openSteps(tx: Tx, runId: string): Promise<number> {
+  const [row] = await tx.q<{ open_steps: number }>('SELECT open_steps FROM runs WHERE id = $1', [runId]);
+  return row?.open_steps ?? 0;
+}
+
+export async function finish(tx: Tx, claim: Claim, outcome: AttemptOutcome): Promise<FinishResult> {
+  const now = tx.now;
+  const { runId, stepId, attempt } = claim;
+  let status: string;
+  let exitCode: number | null = null;
+  let error: string | null = null;
+  let readyAt: number | null = null;
+  let outputs: string | null = null;
+  let failed = 0;
+  if (outcome.status === 'succeeded') {
+    status = 'succeeded';
+    exitCode = outcome.exitCode ?? null;
+    outputs = outcome.outputs ? JSON.stringify(outcome.outputs) : null;
+  } else if (outcome.status === 'failed') {
+    status = outcome.retryAt !== undefined ? 'retrying' : 'failed';
+    exitCode = outcome.exitCode ?? null;
+    error = outcome.error;
+    readyAt = outcome.retryAt ?? null;
+    outputs = outcome.outputs ? JSON.stringify(outcome.outputs) : null;
+    failed = 1;
+  } else {
+    status = 'skipped';
+    error = outcome.reason;
+  }
+  const [row] = await tx.q<{ kind: string; target: string | null }>(
+    `UPDATE steps SET status = $1, finished_at = $2, exit_code = $3, outputs = $4, error = $5, failures = failures + $6, ready_at = $7,
+       lease_owner = NULL, lease_until = NULL
+     WHERE run_id = $8 AND id = $9 AND status = 'running' AND epoch = $10 RETURNING kind, target`,
+    [status, now, exitCode, outputs, error, failed, readyAt, runId, stepId, claim.epoch],
+  );
+  if (!row) return { accepted: false, openSteps: await openSteps(tx, runId) };
+  if (status === 'skipped') {
+    await tx.q('DELETE FROM attempts WHERE run_id = $1 AND step_id = $2 AND attempt = $3', [runId, stepId, attempt]);
+    await tx.q('UPDATE steps SET attempt = attempt - 1 WHERE run_id = $1 AND id = $2', [runId, stepId]);
+    await event(tx, runId, 'step:skipped', stepId, null, { reason: error });
+  } else {
+    await tx.q('UPDATE attempts SET status = $1, finished_at = $2, exit_code = $3, error = $4 WHERE run_id = $5 AND step_id = $6 AND attempt = $7', [
+      status === 'succeeded' ? 'succeeded' : 'failed',
+      now,
+      exitCode,
+      error,
+      runId,
+      stepId,
+      attempt,
+    ]);
+    const data: Record<string, unknown> = { exitCode };
+    if (error !== null) data.error = error;
+    if (readyAt !== null) data.retryAt = readyAt;
+    await event(tx, runId, `step:${status}`, stepId, attempt, data);
+  }
+  if (status === 'retrying') return { accepted: true, openSteps: await openSteps(tx, runId) };
+  if (row.kind === 'rollback' && status === 'succeeded' && row.target) {
+    await tx.q(`UPDATE steps SET status = 'compensated' WHERE run_id = $1 AND id = $2 AND status = 'succeeded'`, [runId, row.target]);
+  }
+  const notOk = status === 'succeeded' || row.kind === 'rollback' ? 0 : 1;
+  await tx.q(
+    `UPDATE steps SET deps_unmet = deps_unmet - 1, deps_not_ok = deps_not_ok + $1,
+       status = CASE WHEN deps_unmet = 1 THEN 'ready' ELSE status END,
+       ready_at = CASE WHEN deps_unmet = 1 THEN $2 ELSE ready_at END
+     WHERE run_id = $3 AND status = 'pending' AND id IN (SELECT step_id FROM step_edges WHERE run_id = $3 AND dep_id = $4)`,
+    [notOk, now, runId, stepId],
+  );
+  if (status === 'succeeded') {
+    const [c] = await tx.q<{ open_steps: number; completed_seq: number }>(
+      'UPDATE runs SET open_steps = open_steps - 1, completed_seq = completed_seq + 1 WHERE id = $1 RETURNING open_steps, completed_seq',
+      [runId],
+    );
+    await tx.q('UPDATE steps SET completed_seq = $1 WHERE run_id = $2 AND id = $3', [c?.completed_seq, runId, stepId]);
+    return { accepted: true, openSteps: c?.open_steps ?? 0 };
+  }
+  const [c] = await tx.q<{ open_steps: number }>('UPDATE runs SET open_steps = open_steps - 1 WHERE id = $1 RETURNING open_steps', [runId]);
+  return { accepted: true, openSteps: c?.open_steps ?? 0 };
+}
+
+async function crashed(tx: Tx, runId: string, stepId: string, attempt: number, why: string): Promise<void> {
+  await tx.q(`UPDATE attempts SET status = 'crashed', finished_at = $1, error = $2 WHERE run_id = $3 AND step_id = $4 AND attempt = $5 AND status = 'running'`, [
+    tx.now,
+    why,
+    runId,
+    stepId,
+    attempt,
+  ]);
+  await event(tx, runId, 'step:crashed', stepId, attempt, { error: why });
+}
+
+export async function recoverRun(tx: Tx, runId: string): Promise<number> {
+  const rows = await tx.q<{ id: string; attempt: number }>(
+    `UPDATE steps SET status = 'ready', ready_at = $1, lease_owner = NULL, lease_until = NULL WHERE run_id = $2 AND status = 'running' RETURNING id, attempt`,
+    [tx.now, runId],
+  );
+  for (const r of rows) await crashed(tx, runId, r.id, r.attempt, 'the process running it stopped');
+  return rows.length;
+}
+
+export async function sweepExpired(tx: Tx): Promise<number> {
+  const rows = await tx.q<{ run_id: string; id: string; attempt: number }>(
+    `UPDATE steps SET status = 'ready', ready_at = $1, lease_owner = NULL, lease_until = NULL
+     WHERE (run_id, id) IN (SELECT run_id, id FROM steps WHERE status = 'running' AND lease_until < $1 FOR UPDATE SKIP LOCKED)
+     RETURNING run_id, id, attempt`,
+    [tx.now],
+  );
+  for (const r of rows) await crashed(tx, r.run_id, r.id, r.attempt, 'lease expired');
+  return rows.length;
+}
+
+export async function cancelSteps(tx: Tx, runId: string, reason: string): Promise<string[]> {
+  const running = (await tx.q<{ id: string }>(`SELECT id FROM steps WHERE run_id = $1 AND status = 'running'`, [runId])).map((r) => r.id);
+  const rows = await tx.q<{ id: string }>(
+    `UPDATE steps SET status = 'cancelled', finished_at = $1, error = COALESCE(error, $2), lease_owner = NULL, lease_until = NULL
+     WHERE run_id = $3 AND status NOT IN ${FINAL} RETURNING id`,
+    [tx.now, reason, runId],
+  );
+  await tx.q(`UPDATE attempts SET status = 'cancelled', finished_at = $1, error = $2 WHERE run_id = $3 AND status = 'running'`, [tx.now, reason, runId]);
+  await tx.q('UPDATE runs SET open_steps = 0 WHERE id = $1', [runId]);
+  if (rows.length > 0) await event(tx, runId, 'steps:cancelled', null, null, { steps: rows.length, reason });
+  return running;
+}
+
+export async function addRollbacks(tx: Tx, runId: string, targets: readonly string[]): Promise<void> {
+  const [m] = await tx.q<{ m: number }>('SELECT COALESCE(MAX(ord), 0) AS m FROM steps WHERE run_id = $1', [runId]);
+  let ord = m?.m ?? 0;
+  let previous: string | null = null;
+  for (const target of targets) {
+    const id = `${target}.rollback`;
+    const deps = previous ? [previous] : [];
+    await tx.q(
+      `INSERT INTO steps (run_id, id, kind, target, status, deps_unmet, depends_on, ready_at, ord) VALUES ($1, $2, 'rollback', $3, $4, $5, $6, $7, $8)
+       ON CONFLICT (run_id, id) DO UPDATE SET status = excluded.status, deps_unmet = excluded.deps_unmet, deps_not_ok = 0,
+         depends_on = excluded.depends_on, ready_at = excluded.ready_at, failures = 0, started_at = NULL, finished_at = NULL,
+         exit_code = NULL, error = NULL, outputs = NULL`,
+      [runId, id, target, previous ? 'pending' : 'ready', deps.length, JSON.stringify(deps), previous ? null : tx.now, ++ord],
+    );
+    if (previous) await tx.q('INSERT INTO step_edges (run_id, dep_id, step_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [runId, previous, id]);
+    previous = id;
+  }
+  await tx.q('UPDATE runs SET open_steps = open_steps + $1 WHERE id = $2', [targets.length, runId]);
+  await event(tx, runId, 'run:compensating', null, null, { rollbacks: targets });
+}
+
+export async function setRunStatus(tx: Tx, runId: string, from: readonly string[], to: string, f: RunResultFields): Promise<boolean> {
+  const final = ['succeeded', 'failed', 'cancelled', 'timed_out'].includes(to);
+  const rows = await tx.q(
+    `UPDATE runs SET status = $1, error = $2, then_status = $3, wake_at = $4, finished_at = $5 WHERE id = $6 AND status = ANY($7::text[]) RETURNING id`,
+    [to, f.error ?? null, f.thenStatus ?? null, f.wakeAt ?? null, final ? tx.now : null, runId, [...from]],
+  );
+  if (rows.length === 0) return false;
+  if (f.result !== undefined) await tx.q('UPDATE run_payloads SET result = $1 WHERE run_id = $2', [f.result, runId]);
+  const data: Record<string, unknown> = {};
+  if (f.error) data.error = f.error;
+  if (f.wakeAt) data.until = f.wakeAt;
+  await event(tx, runId, `run:${to}`, null, null, Object.keys(data).length > 0 ? data : null);
+  return true;
+}
+
+export async function resetForRetry(tx: Tx, runId: string, owner: string): Promise<string[]> {
+  const reset = (
+    await tx.q<{ id: string }>(
+      `UPDATE steps SET status = 'pending', failures = 0, exit_code = NULL, error = NULL, outputs = NULL, started_at = NULL, finished_at = NULL,
+         ready_at = NULL, deps_not_ok = 0, completed_seq = NULL
+       WHERE run_id = $1 AND kind = 'task' AND status IN ('failed', 'skipped', 'cancelled', 'compensated') RETURNING id`,
+      [runId],
+    )
+  ).map((r) => r.id);
+  const journal = await tx.q<{ id: string }>(
+    `UPDATE steps SET status = 'ready', failures = 0, error = NULL, result = NULL, ready_at = NULL, finished_at = NULL, completed_seq = NULL
+     WHERE run_id = $1 AND kind NOT IN ('task', 'rollback', 'value') AND status IN ('failed', 'cancelled', 'compensated', 'waiting', 'running', 'retrying')
+     RETURNING id`,
+    [runId],
+  );
+  for (const r of journal) reset.push(r.id);
+  await tx.q(
+    `UPDATE steps SET deps_unmet = (
+       SELECT count(*) FROM step_edges e JOIN steps d ON d.run_id = e.run_id AND d.id = e.dep_id
+       WHERE e.run_id = steps.run_id AND e.step_id = steps.id AND d.status <> 'succeeded')
+     WHERE run_id = $1 AND status = 'pending'`,
+    [runId],
+  );
+  await tx.q(`UPDATE steps SET status = 'ready', ready_at = $1 WHERE run_id = $2 AND status = 'pending' AND deps_unmet = 0`, [tx.now, runId]);
+  await tx.q(
+    `UPDATE runs SET status = 'running', run_attempt = run_attempt + 1, finished_at = NULL, error = NULL, then_status = NULL, started_at = $1, owner = $2, open_steps = $3 WHERE id = $4`,
+    [tx.now, owner, reset.length, runId],
+  );
+  await event(tx, runId, 'run:retried', null, null, { steps: reset });
+  return reset;
+}

@@ -1,0 +1,10 @@
+import { PgStore } from '../../src/store/postgres/pg-store.js';
+import { dropSchema, freshSchema, PG_URL } from '../helpers/postgres.js';
+import { storeContract } from './contract.js';
+
+storeContract('postgres', async (clock) => {
+  const schema = freshSchema();
+  const store = new PgStore({ url: PG_URL, schema, clock, max: 4 });
+  await store.migrate();
+  return { store, cleanup: () => dropSchema(schema) };
+});
