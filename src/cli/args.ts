@@ -8,6 +8,7 @@ import { UsageError } from './exit.js';
 
 export const COMMON_OPTIONS = {
   home: { type: 'string' },
+  db: { type: 'string' },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const satisfies ParseArgsConfig['options'];

@@ -19,7 +19,7 @@ export async function continueRun(argv: string[], mode: 'resume' | 'retry', syno
   const concurrency = positiveInt(values.concurrency, '--concurrency');
   const home = homeDir(values.home);
   const spawner = startSpawner();
-  const store = await openStore(home, { mustExist: true });
+  const store = await openStore(home, { mustExist: true, db: values.db });
   let secrets: Record<string, string>;
   let runId: string;
   try {

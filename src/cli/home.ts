@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import type { Store } from '../store/store.js';
 import type { Engine } from '../engine/engine.js';
 import type { SpawnerClient } from '../engine/spawner/spawner-client.js';
+import { UsageError } from './exit.js';
 
 export function homeDir(flag: string | undefined): string {
   return resolve(flag ?? process.env.BATON_HOME ?? '.baton');
@@ -20,7 +21,31 @@ export function durability(): Durability {
   return v === 'normal' ? 'normal' : 'full';
 }
 
-export async function openStore(home: string, options: { mustExist?: boolean } = {}): Promise<Store> {
+/** The shared store's URL: --db, else BATON_DB (postgres://...); none means the embedded SQLite file. */
+export function dbUrl(flag: string | undefined): string | undefined {
+  const url = flag ?? process.env.BATON_DB;
+  if (url === undefined || url === '') return undefined;
+  if (!/^postgres(ql)?:\/\//.test(url)) {
+    throw new UsageError(`--db / BATON_DB must be a PostgreSQL URL (postgres://user@host:5432/db), got "${url}"`);
+  }
+  return url;
+}
+
+export async function openStore(home: string, options: { mustExist?: boolean; db?: string | undefined } = {}): Promise<Store> {
+  const url = dbUrl(options.db);
+  if (url) {
+    const { PgStore } = await import('../store/postgres/pg-store.js');
+    const store = new PgStore({ url });
+    try {
+      await store.migrate();
+    } catch (error) {
+      await store.close().catch(() => undefined);
+      const { BatonError } = await import('../core/errors.js');
+      const where = url.replace(/\/\/[^@/]*@/, '//…@');
+      throw new BatonError('STORE', `cannot use the PostgreSQL database at ${where}: ${(error as Error).message}`, { cause: error });
+    }
+    return store;
+  }
   const path = resolve(home, 'baton.db');
   if (options.mustExist) {
     const { existsSync } = await import('node:fs');

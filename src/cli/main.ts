@@ -50,7 +50,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    if (error instanceof UsageError || (error instanceof BatonError && ['USAGE', 'INVALID_INPUT', 'INVALID_WORKFLOW', 'NOT_FOUND', 'CONFLICT'].includes(error.code))) {
+    if (error instanceof UsageError || (error instanceof BatonError && ['USAGE', 'INVALID_INPUT', 'INVALID_WORKFLOW', 'NOT_FOUND', 'CONFLICT', 'STORE'].includes(error.code))) {
       process.stderr.write(`baton: ${error.message}\n`);
       process.exitCode = EXIT.usage;
       return;

@@ -117,8 +117,9 @@ export class RunDriver {
     this.writes++;
     this.store
       .claimSteps({ runId: this.opts.runId, owner: this.opts.owner, limit: free, leaseMs: this.opts.leaseMs })
-      .then((claims) => {
+      .then(async (claims) => {
         for (const claim of claims) this.launch(claim);
+        if (claims.length === 0 && this.running.size === 0 && !this.ending) await this.rearm();
       })
       .catch((error: unknown) => this.fatal(error))
       .finally(() => {
@@ -131,6 +132,16 @@ export class RunDriver {
           this.maybeSettle();
         }
       });
+  }
+
+  /**
+   * Nothing was claimable and nothing runs: a retry is due later, or was due
+   * by this process's clock but not yet by the store's (a shared database's
+   * clock may lag a little). Look again at the store's next due time.
+   */
+  private async rearm(): Promise<void> {
+    const due = await this.store.nextDueAt(this.opts.runId);
+    if (due !== null) this.retryTimer.armAt(Math.max(due, this.clock.now() + 5));
   }
 
   private launch(claim: Claim): void {
@@ -158,6 +169,8 @@ export class RunDriver {
       const result = await finished;
       if (!result.accepted) return;
       this.openSteps = result.openSteps;
+      // The claim above ran beside the finish, not behind it: claim what it released now.
+      if (!this.store.ordered && result.openSteps > 0) this.pump();
       const status = outcome.status === 'failed' ? (outcome.retryAt !== undefined ? 'retrying' : 'failed') : outcome.status;
       const event: EngineEventMap['step:finished'] = {
         runId: claim.runId,

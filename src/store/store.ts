@@ -207,6 +207,15 @@ export interface ClaimRequest {
 }
 
 export interface Store {
+  /**
+   * Writes issued one after another apply in that order, even before the
+   * first is awaited (SQLite's group commit): a claim queued right behind a
+   * finish sees the steps that finish released. Otherwise (PostgreSQL, a
+   * transaction per call on a pool) the engine claims again once the finish
+   * has committed.
+   */
+  readonly ordered: boolean;
+
   /** Apply pending migrations; safe to call from several processes at once. */
   migrate(): Promise<void>;
   close(): Promise<void>;

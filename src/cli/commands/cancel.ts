@@ -15,7 +15,7 @@ const SYNOPSIS = 'baton cancel RUN [--home DIR]';
 export async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { ...COMMON_OPTIONS }, SYNOPSIS);
   if (values.help) return help(SYNOPSIS, 'Cancels a run: its running tasks are stopped (process group killed) and it is recorded cancelled.');
-  const store = await openStore(homeDir(values.home), { mustExist: true });
+  const store = await openStore(homeDir(values.home), { mustExist: true, db: values.db });
   try {
     const runId = await resolveRunId(store, onePositional(positionals, 'run id', SYNOPSIS));
     const run = await store.getRun(runId);

@@ -27,7 +27,7 @@ export async function main(argv: string[]): Promise<number> {
     throw new UsageError(`${given} is a code workflow: its graph is the steps a run takes; give a run id ("baton graph RUN")`);
   }
   if (!existsSync(given)) {
-    const store = await openStore(homeDir(values.home), { mustExist: true });
+    const store = await openStore(homeDir(values.home), { mustExist: true, db: values.db });
     try {
       const runId = await resolveRunId(store, given);
       const run = await store.getRun(runId);

@@ -17,7 +17,7 @@ export async function main(argv: string[]): Promise<number> {
   );
   if (values.help) return help(SYNOPSIS, 'Prints the output of a run (or of one task), prefixed by task and attempt.');
   if (positionals.length < 1 || positionals.length > 2) throw new UsageError(`expected RUN [TASK]\nusage: ${SYNOPSIS}`);
-  const store = await openStore(homeDir(values.home), { mustExist: true });
+  const store = await openStore(homeDir(values.home), { mustExist: true, db: values.db });
   try {
     const runId = await resolveRunId(store, positionals[0] as string);
     const stepId = positionals[1];

@@ -51,12 +51,12 @@ Exit codes: 0 succeeded, 1 failed, 2 invalid input, 130 interrupted (the run is 
   const secrets = readSecrets(def);
   const concurrency = positiveInt(values.concurrency, '--concurrency');
   const home = homeDir(values.home);
-  const store = await openStore(home);
+  const store = await openStore(home, { db: values.db });
   const { engine, close } = await buildEngine(store, home, await spawner);
   return follow(engine, store, () => engine.start(def, { input: resolved.values, secrets, ...(concurrency ? { concurrency } : {}) }), { json: values.json }).finally(close);
 }
 
-async function runCode(file: string, values: { input: string[]; json?: boolean | undefined; home?: string | undefined }, spawner: SpawnerClient): Promise<number> {
+async function runCode(file: string, values: { input: string[]; json?: boolean | undefined; home?: string | undefined; db?: string | undefined }, spawner: SpawnerClient): Promise<number> {
   const { resolve } = await import('node:path');
   const { loadCodeWorkflow } = await import('../../spec/load-code.js');
   let workflow;
@@ -69,7 +69,7 @@ async function runCode(file: string, values: { input: string[]; json?: boolean |
     throw error;
   }
   const home = homeDir(values.home);
-  const store = await openStore(home);
+  const store = await openStore(home, { db: values.db });
   const { engine, close } = await buildEngine(store, home, spawner);
   return follow(engine, store, () => engine.start(workflow, { input, module: resolve(file) }), { json: values.json === true }).finally(close);
 }

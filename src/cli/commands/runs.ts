@@ -22,7 +22,7 @@ export async function main(argv: string[]): Promise<number> {
   if (values.status && !(RUN_STATUSES as readonly string[]).includes(values.status)) {
     throw new UsageError(`--status must be one of ${RUN_STATUSES.join(', ')}, got "${values.status}"`);
   }
-  const store = await openStore(homeDir(values.home), { mustExist: true });
+  const store = await openStore(homeDir(values.home), { mustExist: true, db: values.db });
   try {
     const runs = await store.listRuns({
       limit: positiveInt(values.limit, '--limit') ?? 20,

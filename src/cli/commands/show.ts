@@ -15,7 +15,7 @@ const SYNOPSIS = 'baton show RUN [--json] [--home DIR]';
 export async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { ...COMMON_OPTIONS }, SYNOPSIS);
   if (values.help) return help(SYNOPSIS, 'Shows a run: status, inputs, and each step with its attempts, exit code and times.');
-  const store = await openStore(homeDir(values.home), { mustExist: true });
+  const store = await openStore(homeDir(values.home), { mustExist: true, db: values.db });
   try {
     const runId = await resolveRunId(store, onePositional(positionals, 'run id', SYNOPSIS));
     const report = await runReport(store, runId);

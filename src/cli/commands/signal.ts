@@ -30,7 +30,7 @@ ctx.waitForSignal(NAME) in the run receives it, now or when it gets there.`);
       throw new UsageError(`the payload is not JSON: ${(error as Error).message} (a string needs quotes: '"yes"')`);
     }
   }
-  const store = await openStore(homeDir(values.home), { mustExist: true });
+  const store = await openStore(homeDir(values.home), { mustExist: true, db: values.db });
   try {
     const runId = await resolveRunId(store, given);
     const run = await store.getRun(runId);

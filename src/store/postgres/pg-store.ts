@@ -53,6 +53,7 @@ const STEP_COLUMNS = `run_id, id, kind, target, status, attempt, failures, exit_
 const CHANNEL = 'baton_changes';
 
 export class PgStore implements Store {
+  readonly ordered = false;
   private readonly db: PgDb;
   private listener: pg.Client | undefined;
   private readonly watchers = new Set<() => void>();

@@ -58,6 +58,7 @@ const STEP_COLUMNS = `run_id, id, kind, target, status, attempt, failures, exit_
   ready_at, outputs, error, completed_seq, depends_on, name, result, ord`;
 
 export class SqliteStore implements Store {
+  readonly ordered = true;
   private readonly db: Database.Database;
   private readonly tx: GroupCommit;
   private transitions!: Transitions;
