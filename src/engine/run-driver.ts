@@ -23,6 +23,7 @@ import type { RunStatus } from '../core/states.js';
 import { formatDuration } from '../core/duration.js';
 import { coerceError } from '../core/errors.js';
 import type { AttemptOutcome, Claim, Store } from '../store/store.js';
+import { settleRun, type Ending } from './settle.js';
 import type { TaskExecutor } from './task-executor.js';
 import { Deferred, DueTimer } from './wakeup.js';
 
@@ -49,7 +50,6 @@ interface Running {
   done: Promise<void>;
 }
 
-type Ending = { kind: 'cancelled' | 'timed_out' | 'failed'; reason: string };
 
 export class RunDriver {
   private readonly running = new Map<string, Running>();
@@ -237,35 +237,16 @@ export class RunDriver {
 
   /** The run's final status, or undefined when rollbacks were added and the run goes on. */
   private async settle(): Promise<RunStatus | undefined> {
-    const { runId } = this.opts;
-    const run = await this.store.getRun(runId);
-    if (!run) throw new Error(`run ${runId} disappeared from the store`);
     const ending = this.ending;
-    if (ending?.kind === 'cancelled') return this.finish(['running', 'compensating'], 'cancelled', ending.reason);
-    if (run.status === 'compensating') {
-      return this.finish(['compensating'], run.thenStatus ?? 'failed', run.error);
+    const settled = await settleRun(this.store, this.opts.runId, this.opts.rollbackTasks, ending);
+    if (settled.status !== undefined) {
+      this.emit('run:finished', { runId: this.opts.runId, status: settled.status, error: settled.error });
+      return settled.status;
     }
-    const steps = await this.store.getSteps(runId);
-    const failed = steps.filter((s) => s.kind === 'task' && s.status === 'failed');
-    if (failed.length === 0 && ending === undefined) return this.finish(['running'], 'succeeded', null);
-    const then: RunStatus = ending?.kind === 'timed_out' ? 'timed_out' : 'failed';
-    const error = ending?.reason ?? `task${failed.length > 1 ? 's' : ''} ${failed.map((s) => s.id).join(', ')} failed`;
-    const targets = steps
-      .filter((s) => s.kind === 'task' && s.status === 'succeeded' && this.opts.rollbackTasks.has(s.id))
-      .sort((a, b) => (b.completedSeq ?? 0) - (a.completedSeq ?? 0))
-      .map((s) => s.id);
-    if (targets.length === 0) return this.finish(['running'], then, error);
-    await this.store.setRunStatus(runId, ['running'], 'compensating', { error, thenStatus: then });
-    await this.store.addRollbacks(runId, targets);
-    this.openSteps = targets.length;
+    if ('lost' in settled) throw new Error(`run ${this.opts.runId} was changed by another process while this one settled it`);
+    this.openSteps = settled.rollbacks;
     this.ending = undefined;
     return undefined;
-  }
-
-  private async finish(from: RunStatus[], to: RunStatus, error: string | null): Promise<RunStatus> {
-    await this.store.setRunStatus(this.opts.runId, from, to, { error });
-    this.emit('run:finished', { runId: this.opts.runId, status: to, error });
-    return to;
   }
 
   private async heartbeat(): Promise<void> {

@@ -220,8 +220,11 @@ export interface Store {
   migrate(): Promise<void>;
   close(): Promise<void>;
 
-  /** Insert a run and its steps (status running); steps without dependencies start ready. */
-  createRun(run: NewRun, owner: string): Promise<void>;
+  /**
+   * Insert a run and its steps (status running); steps without dependencies
+   * start ready. `owner` null: submitted for workers, no process drives it.
+   */
+  createRun(run: NewRun, owner: string | null): Promise<void>;
   /** Take ownership of a run (embedded resume). Returns the previous owner. */
   takeRun(runId: string, owner: string): Promise<{ previousOwner: string | null }>;
 
@@ -231,6 +234,13 @@ export interface Store {
    * and a lease until now + leaseMs, and gets an attempt row.
    */
   claimSteps(req: ClaimRequest): Promise<Claim[]>;
+  /**
+   * Claim up to `limit` claimable steps of file workflows in any run (a
+   * worker's claim), oldest readiness first, as claimSteps does for one run.
+   */
+  claimAny(req: Omit<ClaimRequest, 'runId'>): Promise<Claim[]>;
+  /** Earliest time a retrying step of any run becomes due, or null. */
+  nextDueAny(): Promise<number | null>;
   /** Extend the leases of claims still held; returns the ones that were lost. */
   heartbeat(claims: readonly Claim[], leaseMs: number): Promise<Claim[]>;
 

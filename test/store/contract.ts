@@ -231,6 +231,27 @@ export function storeContract(backend: string, factory: StoreFactory, skip: Reco
       expect(got).toMatchObject({ workflow: 'wf', input: { a: 1 }, definition: DEF });
     });
 
+    t('a worker claims ready steps of any run, oldest first, and learns the next retry', async () => {
+      const r1 = await newRun([{ id: 'a', dependsOn: [] }, { id: 'b', dependsOn: ['a'] }]);
+      clock.advance(10);
+      const r2 = await newRun([{ id: 'x', dependsOn: [] }]);
+      const first = await store.claimAny({ owner: OWNER, limit: 1, leaseMs: LEASE });
+      expect(first.map((c) => [c.runId, c.stepId])).toEqual([[r1, 'a']]);
+      const rest = await store.claimAny({ owner: OWNER, limit: 10, leaseMs: LEASE });
+      expect(rest.map((c) => [c.runId, c.stepId])).toEqual([[r2, 'x']]);
+      expect(await store.nextDueAny()).toBeNull();
+      await store.finishStep(rest[0] as Claim, { status: 'failed', error: 'x', retryAt: clock.now() + 500 });
+      expect(await store.nextDueAny()).toBe(clock.now() + 500);
+      expect(await store.claimAny({ owner: OWNER, limit: 10, leaseMs: LEASE })).toEqual([]);
+      await store.finishStep(first[0] as Claim, { status: 'succeeded' });
+      clock.advance(500);
+      const next = await store.claimAny({ owner: OWNER, limit: 10, leaseMs: LEASE });
+      expect(next.map((c) => [c.runId, c.stepId, c.attempt]).sort()).toEqual([
+        [r1, 'b', 1],
+        [r2, 'x', 2],
+      ]);
+    });
+
     t('many claimers never get the same step twice', async () => {
       const steps = Array.from({ length: 200 }, (_, i) => ({ id: `s${i}`, dependsOn: [] }));
       const run = await newRun(steps);

@@ -73,8 +73,9 @@ export class PgStore implements Store {
     await this.db.close();
   }
 
-  createRun(run: NewRun, owner: string): Promise<void> {
-    return this.db.tx((tx) => t.createRun(tx, run, owner));
+  async createRun(run: NewRun, owner: string | null): Promise<void> {
+    await this.db.tx((tx) => t.createRun(tx, run, owner));
+    await this.notify(run.id);
   }
 
   takeRun(runId: string, owner: string): Promise<{ previousOwner: string | null }> {
@@ -89,12 +90,27 @@ export class PgStore implements Store {
     return this.db.tx((tx) => t.claim(tx, req));
   }
 
+  claimAny(req: Omit<ClaimRequest, 'runId'>): Promise<Claim[]> {
+    return this.db.tx((tx) => t.claimAny(tx, req));
+  }
+
+  async nextDueAny(): Promise<number | null> {
+    const [row] = await this.db.q<{ due: number | null }>(`SELECT MIN(ready_at) AS due FROM steps WHERE status IN ('ready', 'retrying') AND kind IN ('task', 'rollback')`);
+    return row?.due ?? null;
+  }
+
   heartbeat(claims: readonly Claim[], leaseMs: number): Promise<Claim[]> {
     return this.db.tx((tx) => t.heartbeat(tx, claims, leaseMs));
   }
 
   finishStep(claim: Claim, outcome: AttemptOutcome): Promise<FinishResult> {
-    return this.db.tx((tx) => t.finish(tx, claim, outcome));
+    return this.db.tx(async (tx) => {
+      const result = await t.finish(tx, claim, outcome);
+      // Steps it released may wait for another worker (delivered on commit).
+      const retry = outcome.status === 'failed' && outcome.retryAt !== undefined;
+      if (result.accepted && !retry && result.openSteps > 0) await tx.q('SELECT pg_notify($1, $2)', [CHANNEL, claim.runId]);
+      return result;
+    });
   }
 
   recoverRun(runId: string): Promise<number> {
@@ -116,8 +132,9 @@ export class PgStore implements Store {
     return ids;
   }
 
-  addRollbacks(runId: string, targets: readonly string[]): Promise<void> {
-    return this.db.tx((tx) => t.addRollbacks(tx, runId, targets));
+  async addRollbacks(runId: string, targets: readonly string[]): Promise<void> {
+    await this.db.tx((tx) => t.addRollbacks(tx, runId, targets));
+    await this.notify(runId);
   }
 
   setRunStatus(runId: string, from: readonly RunStatus[], to: RunStatus, fields: RunResultFields = {}): Promise<boolean> {

@@ -22,7 +22,7 @@ export async function event(tx: Tx, runId: string, type: string, stepId?: string
   return (row as { seq: number }).seq;
 }
 
-export async function createRun(tx: Tx, run: NewRun, owner: string): Promise<void> {
+export async function createRun(tx: Tx, run: NewRun, owner: string | null): Promise<void> {
   const now = tx.now;
   await tx.q(`INSERT INTO runs (id, workflow, status, created_at, started_at, owner, open_steps, parent_id) VALUES ($1, $2, 'running', $3, $3, $4, $5, $6)`, [
     run.id,
@@ -99,6 +99,33 @@ export async function claim(tx: Tx, req: ClaimRequest): Promise<Claim[]> {
   );
   return rows.map((r) => {
     const c: Claim = { runId: req.runId, stepId: r.id, kind: r.kind as Claim['kind'], attempt: r.attempt, epoch: r.epoch, failures: r.failures, depsNotOk: r.deps_not_ok };
+    if (r.target !== null) c.target = r.target;
+    return c;
+  });
+}
+
+export async function claimAny(tx: Tx, req: Omit<ClaimRequest, 'runId'>): Promise<Claim[]> {
+  const now = tx.now;
+  const rows = await tx.q<ClaimedRecord & { run_id: string }>(
+    `WITH picked AS (
+       SELECT run_id, id FROM steps
+       WHERE status IN ('ready', 'retrying') AND ready_at <= $3 AND kind IN ('task', 'rollback')
+       ORDER BY ready_at, ord LIMIT $4 FOR UPDATE SKIP LOCKED),
+     claimed AS (
+       UPDATE steps s SET status = 'running', attempt = s.attempt + 1, epoch = s.epoch + 1,
+         lease_owner = $1, lease_until = $2, started_at = COALESCE(s.started_at, $3)
+       FROM picked WHERE s.run_id = picked.run_id AND s.id = picked.id
+       RETURNING s.run_id, s.id, s.kind, s.attempt, s.epoch, s.failures, s.deps_not_ok, s.target),
+     attempts AS (
+       INSERT INTO attempts (run_id, step_id, attempt, status, owner, started_at)
+       SELECT run_id, id, attempt, 'running', $1, $3 FROM claimed),
+     events AS (
+       INSERT INTO events (run_id, at, type, step_id, attempt) SELECT run_id, $3, 'step:started', id, attempt FROM claimed)
+     SELECT * FROM claimed`,
+    [req.owner, now + req.leaseMs, now, req.limit],
+  );
+  return rows.map((r) => {
+    const c: Claim = { runId: r.run_id, stepId: r.id, kind: r.kind as Claim['kind'], attempt: r.attempt, epoch: r.epoch, failures: r.failures, depsNotOk: r.deps_not_ok };
     if (r.target !== null) c.target = r.target;
     return c;
   });

@@ -101,7 +101,7 @@ export class SqliteStore implements Store {
     this.db.close();
   }
 
-  createRun(run: NewRun, owner: string): Promise<void> {
+  createRun(run: NewRun, owner: string | null): Promise<void> {
     return this.tx.write(() => this.transitions.createRun(run, owner));
   }
 
@@ -111,6 +111,19 @@ export class SqliteStore implements Store {
 
   claimSteps(req: ClaimRequest): Promise<Claim[]> {
     return this.tx.write(() => this.transitions.claim(req));
+  }
+
+  claimAny(req: Omit<ClaimRequest, 'runId'>): Promise<Claim[]> {
+    return this.tx.write(() => this.transitions.claimAny(req));
+  }
+
+  nextDueAny(): Promise<number | null> {
+    return this.tx.read(() => {
+      const row = this.db
+        .prepare(`SELECT MIN(ready_at) AS due FROM steps WHERE status IN ('ready', 'retrying') AND kind IN ('task', 'rollback')`)
+        .get() as { due: number | null };
+      return row.due;
+    });
   }
 
   heartbeat(claims: readonly Claim[], leaseMs: number): Promise<Claim[]> {

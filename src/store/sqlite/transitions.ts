@@ -46,6 +46,13 @@ export class Transitions {
           WHERE run_id = ? AND status IN ('ready', 'retrying') AND ready_at <= ?
           ORDER BY ready_at, ord LIMIT ?)
         RETURNING id, kind, attempt, epoch, failures, deps_not_ok, target`),
+      claimAny: p(`UPDATE steps SET status = 'running', attempt = attempt + 1, epoch = epoch + 1,
+          lease_owner = ?, lease_until = ?, started_at = COALESCE(started_at, ?)
+        WHERE (run_id, id) IN (
+          SELECT run_id, id FROM steps
+          WHERE status IN ('ready', 'retrying') AND ready_at <= ? AND kind IN ('task', 'rollback')
+          ORDER BY ready_at, ord LIMIT ?)
+        RETURNING run_id, id, kind, attempt, epoch, failures, deps_not_ok, target`),
       insertAttempt: p(`INSERT INTO attempts (run_id, step_id, attempt, status, owner, started_at) VALUES (?, ?, ?, 'running', ?, ?)`),
       heartbeat: p(`UPDATE steps SET lease_until = ? WHERE run_id = ? AND id = ? AND status = 'running' AND epoch = ?`),
       finish: p(`UPDATE steps SET status = ?, finished_at = ?, exit_code = ?, outputs = ?, error = ?,
@@ -120,7 +127,7 @@ export class Transitions {
     this.st('insertEvent').run(runId, this.clock.now(), type, stepId ?? null, attempt ?? null, data ? JSON.stringify(data) : null);
   }
 
-  createRun(run: NewRun, owner: string): void {
+  createRun(run: NewRun, owner: string | null): void {
     const now = this.clock.now();
     this.st('insertRun').run(run.id, run.workflow, now, now, owner, run.steps.length, run.parentId ?? null);
     this.st('insertPayload').run(run.id, JSON.stringify(run.input), JSON.stringify(run.definition));
@@ -156,6 +163,19 @@ export class Transitions {
         failures: r.failures,
         depsNotOk: r.deps_not_ok,
       };
+      if (r.target !== null) claim.target = r.target;
+      return claim;
+    });
+  }
+
+  claimAny(req: Omit<ClaimRequest, 'runId'>): Claim[] {
+    const now = this.clock.now();
+    const rows = this.st('claimAny').all(req.owner, now + req.leaseMs, now, now, req.limit) as Array<ClaimedRecord & { run_id: string }>;
+    const insertAttempt = this.st('insertAttempt');
+    return rows.map((r) => {
+      insertAttempt.run(r.run_id, r.id, r.attempt, req.owner, now);
+      this.event(r.run_id, 'step:started', r.id, r.attempt, null);
+      const claim: Claim = { runId: r.run_id, stepId: r.id, kind: r.kind as Claim['kind'], attempt: r.attempt, epoch: r.epoch, failures: r.failures, depsNotOk: r.deps_not_ok };
       if (r.target !== null) claim.target = r.target;
       return claim;
     });

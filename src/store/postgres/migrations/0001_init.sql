@@ -59,6 +59,8 @@ CREATE TABLE steps (
 );
 CREATE INDEX steps_claimable ON steps (run_id, ready_at, ord) WHERE status IN ('ready', 'retrying');
 CREATE INDEX steps_running ON steps (lease_until) WHERE status = 'running';
+-- Workers claim ready steps of any run.
+CREATE INDEX steps_ready_any ON steps (ready_at, ord) WHERE status IN ('ready', 'retrying');
 
 CREATE TABLE step_edges (
   run_id  TEXT NOT NULL,
