@@ -4,11 +4,11 @@
  * into a cancel (every process group ended, the run recorded cancelled, exit
  * 130), then print the summary or the JSON report and pick the exit code.
  */
-import type { Engine, RunHandle } from '../engine/engine.js';
+import type { RunHandle } from '../engine/engine.js';
 import type { Store } from '../store/store.js';
 import { formatDuration } from '../core/duration.js';
 import { EXIT } from './exit.js';
-import { liveReporter, plainReporter, type Reporter } from './render/reporter.js';
+import { liveReporter, plainReporter, type EventSource, type Reporter } from './render/reporter.js';
 import { runReport } from './render/run-report.js';
 import { SYMBOL, statusColor, styleFor } from './render/style.js';
 
@@ -16,13 +16,13 @@ export interface FollowOptions {
   json: boolean;
 }
 
-export function attachReporter(engine: Engine, json: boolean): Reporter {
+export function attachReporter(engine: EventSource, json: boolean): Reporter {
   if (json) return { close: () => undefined };
   const live = process.stdout.isTTY && !process.env.CI && process.env.BATON_PLAIN !== '1';
   return live ? liveReporter(engine, process.stdout) : plainReporter(engine, process.stdout);
 }
 
-export async function follow(engine: Engine, store: Store, start: () => Promise<RunHandle>, options: FollowOptions): Promise<number> {
+export async function follow(engine: EventSource, store: Store, start: () => Promise<RunHandle>, options: FollowOptions): Promise<number> {
   const reporter = attachReporter(engine, options.json);
   const style = styleFor(process.stdout);
   let interrupted: NodeJS.Signals | undefined;

@@ -18,6 +18,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ main: (a
   resume: { summary: 'finish a run whose process died', load: () => import('./commands/resume.js') },
   retry: { summary: 're-run the failed tasks of a run, keeping its successes', load: () => import('./commands/retry.js') },
   cancel: { summary: 'cancel a run', load: () => import('./commands/cancel.js') },
+  worker: { summary: 'execute ready steps of any run in a shared store (--db)', load: () => import('./commands/worker.js') },
   signal: { summary: 'send a signal (with a JSON payload) to a code run', load: () => import('./commands/signal.js') },
 };
 

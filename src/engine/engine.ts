@@ -285,10 +285,8 @@ export class Engine {
     return run;
   }
 
-  private async drive(runId: string, def: WorkflowDef, input: Record<string, unknown>, openSteps: number, options: DriveOptions): Promise<RunHandle> {
-    const run = await this.requireRun(runId);
-    const concurrency = Math.max(1, options.concurrency ?? def.concurrency ?? this.opts.concurrency ?? 4);
-    const secrets = options.secrets ?? {};
+  /** What executing a file run's steps takes: its executor, log sink and outputs directory (shared with workers). */
+  fileRunContext(runId: string, def: WorkflowDef, input: Record<string, unknown>, secrets: Record<string, string>, slots: { id: string; limit: number }) {
     const outputs = new OutputsDir(join(this.opts.scratchDir ?? tmpdir(), `baton-${runId}`));
     const masker = new SecretMasker(Object.values(secrets));
     const sink = new LogSink(this.opts.store, this.clock, masker, (l) => this.emit('step:log', l));
@@ -304,22 +302,51 @@ export class Engine {
         workdir: def.workdir ?? process.cwd(),
         baseEnv: plainEnv(this.opts.env ?? process.env),
         outputs,
-        slots: { id: runId, limit: concurrency },
+        slots,
       },
-      { store: this.opts.store, expr: this.opts.expr, clock: this.clock, random: this.opts.random ?? Math.random, killGraceMs: this.opts.killGraceMs ?? 5000,
+      {
+        store: this.opts.store,
+        expr: this.opts.expr,
+        clock: this.clock,
+        random: this.opts.random ?? Math.random,
+        killGraceMs: this.opts.killGraceMs ?? 5000,
         launch: this.opts.launch ?? runInPool,
         log,
         intercept: this.opts.intercept,
         calls: {
-          fn: async (ref, from, input, ctx) => {
+          fn: async (ref, from, fnInput, ctx) => {
             if (!this.opts.loadFunction) throw new BatonError('USAGE', `function: ${ref}: this engine cannot load modules (no "loadFunction" option)`);
-            return (await this.opts.loadFunction(ref, from))(input, ctx);
+            return (await this.opts.loadFunction(ref, from))(fnInput, ctx);
           },
-          workflow: (ref, from, childId, input, signal) =>
-            this.children.run({ parentId: runId, runId: childId, workflow: ref, input, signal }, { workdir: def.workdir ?? process.cwd(), from }),
+          workflow: (ref, from, childId, childInput, signal) =>
+            this.children.run({ parentId: runId, runId: childId, workflow: ref, input: childInput, signal }, { workdir: def.workdir ?? process.cwd(), from }),
         },
       },
     );
+    return { executor, sink, outputs };
+  }
+
+  get store(): Store {
+    return this.opts.store;
+  }
+
+  get clockNow(): number {
+    return this.clock.now();
+  }
+
+  get timerSource(): Timers {
+    return this.timers;
+  }
+
+  /** Emit a live event (workers report the steps they run through the engine's events). */
+  report<K extends keyof EngineEventMap>(name: K, payload: EngineEventMap[K]): void {
+    this.emit(name, payload);
+  }
+
+  private async drive(runId: string, def: WorkflowDef, input: Record<string, unknown>, openSteps: number, options: DriveOptions): Promise<RunHandle> {
+    const run = await this.requireRun(runId);
+    const concurrency = Math.max(1, options.concurrency ?? def.concurrency ?? this.opts.concurrency ?? 4);
+    const { executor, sink, outputs } = this.fileRunContext(runId, def, input, options.secrets ?? {}, { id: runId, limit: concurrency });
     const driverOptions = {
       runId,
       owner: this.owner,

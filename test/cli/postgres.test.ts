@@ -22,9 +22,13 @@ afterAll(async () => {
 });
 
 describe('the CLI on PostgreSQL (--db, BATON_DB)', () => {
-  it('runs a file workflow with retries and shows it, from any process', async () => {
+  it('a file workflow with retries, submitted, run by a worker, followed and shown from any process', async () => {
+    const w = box.start(['worker', '--db', DB]);
     const r = await box.run(['run', resolve(import.meta.dirname, '../../examples/flaky.yaml'), '--db', DB]);
+    w.child.kill('SIGTERM');
+    expect((await w.done).code).toBe(0);
     expect(r.code).toBe(0);
+    expect(r.stdout).toContain('[fetch] GET /records -> 503 Service Unavailable (attempt 1)');
     const [run] = await box.json<RunJson[]>(['runs', '--db', DB]);
     expect(run?.status).toBe('succeeded');
     const shown = await box.json<RunJson>(['show', run?.id ?? ''], { BATON_DB: DB });

@@ -6,17 +6,24 @@
 import { COMMON_OPTIONS, help, onePositional, parse, positiveInt } from '../args.js';
 import { EXIT, UsageError } from '../exit.js';
 import { follow } from '../follow.js';
-import { buildEngine, homeDir, openStore, startSpawner } from '../home.js';
+import { buildEngine, dbUrl, homeDir, openStore, startSpawner } from '../home.js';
 import { parseInputFlags, readSecrets } from '../inputs.js';
 import { loadOrReport } from '../load.js';
 import type { SpawnerClient } from '../../engine/spawner/spawner-client.js';
+import type { WorkflowDef } from '../../core/model.js';
+import type { Store } from '../../store/store.js';
 
 const SYNOPSIS = 'baton run FILE [--input name=value | --input JSON]... [--concurrency N] [--json] [--home DIR]';
 
 export async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parse(
     argv,
-    { ...COMMON_OPTIONS, input: { type: 'string', short: 'i', multiple: true, default: [] }, concurrency: { type: 'string', short: 'c' } },
+    {
+      ...COMMON_OPTIONS,
+      input: { type: 'string', short: 'i', multiple: true, default: [] },
+      concurrency: { type: 'string', short: 'c' },
+      detach: { type: 'boolean', default: false },
+    },
     SYNOPSIS,
   );
   if (values.help) {
@@ -30,6 +37,9 @@ export is a defineWorkflow(...) (its input is the JSON given with --input).
   -c, --concurrency N      tasks at once
       --json               print only the final run report as JSON
       --home DIR           where the state lives (default ./.baton)
+      --db URL             a shared PostgreSQL store (or BATON_DB): a task graph is submitted
+                           for workers ("baton worker --db URL") and followed from the store
+      --detach             with --db: submit, print the run id, and return
 
 Exit codes: 0 succeeded, 1 failed, 2 invalid input, 130 interrupted (the run is cancelled).`);
   }
@@ -48,9 +58,14 @@ Exit codes: 0 succeeded, 1 failed, 2 invalid input, 130 interrupted (the run is 
     (await spawner).close();
     throw new UsageError(resolved.errors.join('\n'));
   }
-  const secrets = readSecrets(def);
   const concurrency = positiveInt(values.concurrency, '--concurrency');
   const home = homeDir(values.home);
+  if (dbUrl(values.db)) {
+    (await spawner).close();
+    return submit(def, resolved.values, await openStore(home, { db: values.db }), { json: values.json, detach: values.detach });
+  }
+  if (values.detach) throw new UsageError('--detach goes with --db: an embedded run is driven by this process');
+  const secrets = readSecrets(def);
   const store = await openStore(home, { db: values.db });
   const { engine, close } = await buildEngine(store, home, await spawner);
   return follow(engine, store, () => engine.start(def, { input: resolved.values, secrets, ...(concurrency ? { concurrency } : {}) }), { json: values.json }).finally(close);
@@ -85,4 +100,36 @@ function parseCodeInput(flags: string[]): unknown {
     }
   }
   return parseInputFlags(flags);
+}
+
+/** Submit a task graph to the shared store for workers, and follow it there (unless --detach). */
+async function submit(def: WorkflowDef, input: Record<string, unknown>, store: Store, opts: { json: boolean; detach: boolean }): Promise<number> {
+  const { RemoteRun, submitRun } = await import('../remote-run.js');
+  const { newRunId } = await import('../../engine/run-id.js');
+  const runId = newRunId(Date.now());
+  if (opts.detach) {
+    try {
+      await submitRun(store, def, input, runId);
+      process.stdout.write(`${runId}\n`);
+      return EXIT.ok;
+    } finally {
+      await store.close();
+    }
+  }
+  const remote = new RemoteRun(store, runId);
+  return follow(
+    remote,
+    store,
+    async () => {
+      await submitRun(store, def, input, runId);
+      const hint = setTimeout(() => {
+        if (!opts.json) process.stderr.write(`baton: run ${runId} waits for a worker: start one with "baton worker --db ..." on any machine\n`);
+      }, 3000);
+      remote.on('step:started', () => clearTimeout(hint));
+      const handle = remote.start();
+      void handle.result.finally(() => clearTimeout(hint));
+      return handle;
+    },
+    { json: opts.json },
+  );
 }

@@ -4,7 +4,6 @@
  * tasks (status, attempt, elapsed) with the output of failing attempts; when
  * piped, plain lines prefixed by the task id. Both read the engine's events.
  */
-import type { Engine } from '../../engine/engine.js';
 import type { EngineEventMap } from '../../core/events.js';
 import { formatDuration } from '../../core/duration.js';
 import { SYMBOL, statusColor, styleFor, type Style } from './style.js';
@@ -14,6 +13,11 @@ export interface Reporter {
 }
 
 type Finished = EngineEventMap['step:finished'];
+
+/** Where live events come from: an engine, or a run followed through a shared store. */
+export interface EventSource {
+  on<K extends keyof EngineEventMap>(name: K, listener: (payload: EngineEventMap[K]) => void): () => void;
+}
 
 function describe(e: Finished, style: Style, now: number): string {
   const sym = style.paint(statusColor(e.status), SYMBOL[e.status] ?? '?');
@@ -26,7 +30,7 @@ function describe(e: Finished, style: Style, now: number): string {
 }
 
 /** Plain prefixed lines, for pipes and logs; written once per turn of the event loop. */
-export function plainReporter(engine: Engine, stream: NodeJS.WriteStream): Reporter {
+export function plainReporter(engine: EventSource, stream: NodeJS.WriteStream): Reporter {
   const style = styleFor(stream);
   let pending = '';
   const flush = () => {
@@ -64,7 +68,7 @@ export function plainReporter(engine: Engine, stream: NodeJS.WriteStream): Repor
 const TAIL = 20;
 
 /** A live view redrawn in place on a terminal. */
-export function liveReporter(engine: Engine, out: NodeJS.WriteStream): Reporter {
+export function liveReporter(engine: EventSource, out: NodeJS.WriteStream): Reporter {
   const style = styleFor(out);
   const running = new Map<string, { attempt: number; since: number; tail: string[] }>();
   const counts: Record<string, number> = {};

@@ -1,0 +1,88 @@
+/**
+ * @module cli/commands/worker
+ * `baton worker --db URL`: execute ready steps of any file run in the shared
+ * store, beside other workers on any machine, until SIGINT or SIGTERM (then
+ * the steps in hand finish; a second signal stops at once).
+ */
+import { hostname } from 'node:os';
+import { parseDuration } from '../../core/duration.js';
+import type { WorkflowDef } from '../../core/model.js';
+import { COMMON_OPTIONS, help, parse, positiveInt } from '../args.js';
+import { EXIT, UsageError } from '../exit.js';
+import { buildEngine, homeDir, openStore, startSpawner } from '../home.js';
+
+const SYNOPSIS = 'baton worker [--db URL] [--concurrency N] [--lease 30s] [--heartbeat 10s] [--sweep 5s]';
+
+function ms(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = parseDuration(value);
+  if (n === undefined || n < 100) throw new UsageError(`${flag} must be a duration of at least 100ms (like 30s), got "${value}"`);
+  return n;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const { values } = parse(
+    argv,
+    {
+      ...COMMON_OPTIONS,
+      concurrency: { type: 'string', short: 'c' },
+      lease: { type: 'string' },
+      heartbeat: { type: 'string' },
+      sweep: { type: 'string' },
+    },
+    SYNOPSIS,
+  );
+  if (values.help) {
+    return help(SYNOPSIS, `
+Executes ready steps of any run in the store (--db postgres://... or BATON_DB; else the
+embedded store under --home), next to any number of other workers. A worker that dies
+loses its leases: after --lease plus --sweep, another worker runs its steps again.
+Runs are submitted with "baton run FILE --db URL --detach" (or followed without --detach).
+
+  -c, --concurrency N   steps at once (default 8)
+      --lease D         how long a claim holds without a heartbeat (default 30s)
+      --heartbeat D     how often leases are extended (default a third of --lease)
+      --sweep D         how often expired leases are returned to ready (default 5s)`);
+  }
+  const concurrency = positiveInt(values.concurrency, '--concurrency') ?? 8;
+  const leaseMs = ms(values.lease, '--lease') ?? 30_000;
+  const heartbeatMs = ms(values.heartbeat, '--heartbeat') ?? Math.max(100, Math.floor(leaseMs / 3));
+  const sweepMs = ms(values.sweep, '--sweep') ?? 5000;
+  if (heartbeatMs >= leaseMs) throw new UsageError(`--heartbeat (${heartbeatMs}ms) must be shorter than --lease (${leaseMs}ms)`);
+  const home = homeDir(values.home);
+  const spawner = startSpawner();
+  const store = await openStore(home, { db: values.db }).catch(async (error: unknown) => {
+    (await spawner).close();
+    throw error;
+  });
+  const { engine, close } = await buildEngine(store, home, await spawner);
+  const owner = `${hostname()}:${process.pid}`;
+  engine.on('step:finished', (e) => process.stdout.write(`${e.runId} ${e.stepId} ${e.status}${e.error ? `: ${e.error}` : ''}\n`));
+  engine.on('run:finished', (e) => process.stdout.write(`${e.runId} run ${e.status}\n`));
+  const { Worker } = await import('../../engine/worker.js');
+  const worker = new Worker(engine, {
+    owner,
+    concurrency,
+    leaseMs,
+    heartbeatMs,
+    sweepMs,
+    secretsFor: (def: WorkflowDef) => Object.fromEntries(def.secrets.flatMap((name) => (process.env[name] !== undefined ? [[name, process.env[name] as string]] : []))),
+    onWarning: (m) => process.stderr.write(`baton worker: ${m}\n`),
+  });
+  const stop = new AbortController();
+  const onSignal = () => {
+    if (stop.signal.aborted) process.exit(EXIT.interrupted);
+    process.stderr.write(`baton worker: stopping after the ${worker.busy} step(s) in hand (again to stop now)\n`);
+    stop.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.stderr.write(`baton worker ${owner}: ${concurrency} at once, lease ${leaseMs}ms\n`);
+  try {
+    await worker.run(stop.signal);
+    return EXIT.ok;
+  } finally {
+    close();
+    await store.close();
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * @module cli/remote-run
+ * A file run submitted to a shared store for workers to execute, and
+ * followed from the store: its history events and log lines, read as they
+ * are written (woken by the store's notifications, with a 1 s fallback),
+ * become the same live events an engine emits, so the output and the exit
+ * codes are those of a run in this process.
+ */
+import { EventEmitter } from 'node:events';
+import type { EngineEventMap } from '../core/events.js';
+import type { WorkflowDef } from '../core/model.js';
+import { isFinalRun, type RunStatus, type StepKind, type StepStatus } from '../core/states.js';
+import type { RunHandle } from '../engine/engine.js';
+import { newRunId } from '../engine/run-id.js';
+import type { EventRow, Store } from '../store/store.js';
+import type { EventSource } from './render/reporter.js';
+
+export async function submitRun(store: Store, def: WorkflowDef, input: Record<string, unknown>, runId = newRunId(Date.now())): Promise<string> {
+  const definition: WorkflowDef = { ...def, workdir: def.workdir ?? process.cwd() };
+  await store.createRun({ id: runId, workflow: def.name, definition, input, steps: def.tasks.map((t) => ({ id: t.id, dependsOn: t.dependsOn })) }, null);
+  return runId;
+}
+
+export class RemoteRun implements EventSource {
+  private readonly emitter = new EventEmitter();
+  private eventSeq = 0;
+  private logSeq = 0;
+  private reading = false;
+  private again = false;
+  private readonly kinds = new Map<string, StepKind>();
+  private resolve!: (s: RunStatus) => void;
+  private reject!: (e: unknown) => void;
+  readonly result: Promise<RunStatus>;
+  private stopWatch: (() => void) | undefined;
+  private poll: NodeJS.Timeout | undefined;
+  private ended = false;
+
+  constructor(
+    private readonly store: Store,
+    readonly runId: string,
+    private readonly onIdle?: () => void,
+  ) {
+    this.emitter.setMaxListeners(0);
+    this.result = new Promise<RunStatus>((res, rej) => {
+      this.resolve = res;
+      this.reject = rej;
+    });
+  }
+
+  on<K extends keyof EngineEventMap>(name: K, listener: (payload: EngineEventMap[K]) => void): () => void {
+    this.emitter.on(name, listener);
+    return () => this.emitter.off(name, listener);
+  }
+
+  start(): RunHandle {
+    this.stopWatch = this.store.watch(() => this.read());
+    this.poll = setInterval(() => this.read(), 1000);
+    this.read();
+    const done = () => {
+      this.ended = true;
+      this.stopWatch?.();
+      clearInterval(this.poll);
+    };
+    this.result.then(done, done);
+    return {
+      runId: this.runId,
+      result: this.result,
+      cancel: async (reason = 'cancelled by user') => {
+        if (this.ended) return;
+        await this.store.cancelSteps(this.runId, reason);
+        await this.store.setRunStatus(this.runId, ['queued', 'running', 'waiting', 'compensating'], 'cancelled', { error: reason });
+        this.read();
+        await this.result.catch(() => undefined);
+      },
+    };
+  }
+
+  private read(): void {
+    if (this.ended) return;
+    if (this.reading) {
+      this.again = true;
+      return;
+    }
+    this.reading = true;
+    this.catchUp()
+      .catch((error: unknown) => this.reject(error))
+      .finally(() => {
+        this.reading = false;
+        if (this.again) {
+          this.again = false;
+          this.read();
+        }
+      });
+  }
+
+  private async catchUp(): Promise<void> {
+    const [logs, events] = await Promise.all([this.store.getLogs({ runId: this.runId, afterSeq: this.logSeq }), this.store.getEvents(this.runId, this.eventSeq)]);
+    // In the order they happened: a step's start, then its lines, then how it ended.
+    const order = (type: string) => (type === 'step:started' ? 0 : type === 'log' ? 1 : 2);
+    const merged = [...events.map((e) => ({ at: e.at, type: e.type, e })), ...logs.map((l) => ({ at: l.at, type: 'log', l }))].sort(
+      (a, b) => a.at - b.at || order(a.type) - order(b.type),
+    );
+    for (const m of merged) {
+      if ('e' in m && m.e) {
+        this.eventSeq = Math.max(this.eventSeq, m.e.seq);
+        this.translate(m.e);
+      } else if ('l' in m && m.l) {
+        const l = m.l;
+        this.logSeq = Math.max(this.logSeq, l.seq);
+        this.emitter.emit('step:log', { runId: l.runId, stepId: l.stepId, attempt: l.attempt, stream: l.stream, line: l.line, at: l.at });
+      }
+    }
+    const run = await this.store.getRun(this.runId);
+    if (run && isFinalRun(run.status)) {
+      this.emitter.emit('run:finished', { runId: this.runId, status: run.status, error: run.error });
+      this.resolve(run.status);
+    } else if (events.length === 0 && this.eventSeq > 0 && this.onIdle) this.onIdle();
+  }
+
+  private translate(e: EventRow): void {
+    const stepId = e.stepId;
+    if (!stepId) return;
+    const data = e.data ?? {};
+    if (e.type === 'step:started') {
+      this.emitter.emit('step:started', { runId: this.runId, stepId, kind: this.kinds.get(stepId) ?? kindOf(stepId), attempt: e.attempt ?? 0, at: e.at });
+      return;
+    }
+    const status = e.type.slice('step:'.length) as StepStatus;
+    if (!['succeeded', 'failed', 'retrying', 'skipped'].includes(status)) return;
+    const finished: EngineEventMap['step:finished'] = {
+      runId: this.runId,
+      stepId,
+      kind: kindOf(stepId),
+      attempt: e.attempt ?? 0,
+      status,
+      exitCode: typeof data.exitCode === 'number' ? data.exitCode : null,
+      at: e.at,
+    };
+    const error = data.error ?? data.reason;
+    if (typeof error === 'string') finished.error = error;
+    if (typeof data.retryAt === 'number') finished.retryAt = data.retryAt;
+    this.emitter.emit('step:finished', finished);
+  }
+}
+
+function kindOf(stepId: string): StepKind {
+  return stepId.endsWith('.rollback') ? 'rollback' : 'task';
+}

@@ -1,0 +1,248 @@
+/**
+ * @module engine/worker
+ * A worker executes ready steps of any file run in a shared store, next to
+ * other workers on other machines. It claims up to its concurrency (FOR
+ * UPDATE SKIP LOCKED on PostgreSQL), runs each step, records the outcome
+ * with the claim's epoch (a worker that lost its lease records nothing), and
+ * settles a run when its last open step ends. It wakes on the store's
+ * notifications, at the next retry's due time, and on a slow poll as a
+ * fallback; it heartbeats its leases and sweeps expired ones (a crashed
+ * worker's steps go back to ready, their attempt recorded crashed).
+ */
+import { isFinalRun } from '../core/states.js';
+import { isCodeRef } from '../core/workflow-code.js';
+import type { WorkflowDef } from '../core/model.js';
+import type { AttemptOutcome, Claim } from '../store/store.js';
+import type { Engine } from './engine.js';
+import type { LogSink } from './log-sink.js';
+import type { OutputsDir } from './outputs-file.js';
+import { settleRun } from './settle.js';
+import type { TaskExecutor } from './task-executor.js';
+import { DueTimer } from './wakeup.js';
+
+export interface WorkerOptions {
+  owner: string;
+  /** Steps at once. */
+  concurrency: number;
+  leaseMs?: number;
+  heartbeatMs?: number;
+  sweepMs?: number;
+  /** The fallback check for work when no notification came. */
+  pollMs?: number;
+  /** Values of a workflow's secrets, from this worker's environment. */
+  secretsFor?: (def: WorkflowDef) => Record<string, string>;
+  /** A problem the worker goes on after (a failed claim, a lost connection). */
+  onWarning?: (message: string) => void;
+}
+
+interface RunContext {
+  def: WorkflowDef;
+  executor: TaskExecutor;
+  sink: LogSink;
+  outputs: OutputsDir;
+  rollbackTasks: ReadonlySet<string>;
+  users: number;
+}
+
+interface Running {
+  claim: Claim;
+  abort: AbortController;
+}
+
+export class Worker {
+  private readonly running = new Map<string, Running>();
+  private readonly contexts = new Map<string, Promise<RunContext | undefined>>();
+  private claiming = false;
+  private again = false;
+  private stopping = false;
+  private readonly due: DueTimer;
+  private readonly leaseMs: number;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly opts: WorkerOptions,
+  ) {
+    this.leaseMs = opts.leaseMs ?? 30_000;
+    this.due = new DueTimer(engine.timerSource, () => this.pump());
+  }
+
+  /** Work until `signal` aborts, then finish the steps in hand and return. */
+  async run(signal: AbortSignal): Promise<void> {
+    const store = this.engine.store;
+    const unwatch = store.watch(() => {
+      this.pump();
+      void this.heartbeat();
+    });
+    const poll = setInterval(() => this.pump(), this.opts.pollMs ?? 2000);
+    const beat = setInterval(() => void this.heartbeat(), this.opts.heartbeatMs ?? Math.max(500, Math.floor(this.leaseMs / 3)));
+    const sweep = setInterval(() => void this.sweep(), this.opts.sweepMs ?? 5000);
+    void this.sweep();
+    this.pump();
+    await new Promise<void>((resolve) => {
+      if (signal.aborted) resolve();
+      signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    this.stopping = true;
+    clearInterval(poll);
+    clearInterval(beat);
+    clearInterval(sweep);
+    this.due.clear();
+    unwatch();
+    await this.drained();
+  }
+
+  /** Steps in hand. */
+  get busy(): number {
+    return this.running.size;
+  }
+
+  private drained(): Promise<void> {
+    if (this.running.size === 0 && !this.claiming) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private pump(): void {
+    if (this.stopping) return;
+    if (this.claiming) {
+      this.again = true;
+      return;
+    }
+    const free = this.opts.concurrency - this.running.size;
+    if (free <= 0) return;
+    this.claiming = true;
+    this.engine.store
+      .claimAny({ owner: this.opts.owner, limit: free, leaseMs: this.leaseMs })
+      .then(async (claims) => {
+        for (const claim of claims) this.start(claim);
+        if (claims.length === free) this.again = true;
+        else {
+          const due = await this.engine.store.nextDueAny();
+          if (due !== null) this.due.armAt(Math.max(due, this.engine.clockNow + 5));
+        }
+      })
+      .catch((error: unknown) => this.warn(`claiming failed: ${(error as Error).message}`))
+      .finally(() => {
+        this.claiming = false;
+        if (this.again) {
+          this.again = false;
+          this.pump();
+        }
+        this.checkIdle();
+      });
+  }
+
+  private start(claim: Claim): void {
+    const key = `${claim.runId}\u0000${claim.stepId}`;
+    const abort = new AbortController();
+    this.running.set(key, { claim, abort });
+    void this.execute(claim, abort.signal).finally(() => {
+      this.running.delete(key);
+      this.pump();
+      this.checkIdle();
+    });
+  }
+
+  private async execute(claim: Claim, signal: AbortSignal): Promise<void> {
+    const store = this.engine.store;
+    const ctx = await this.context(claim.runId).catch((error: unknown) => {
+      this.warn(`run ${claim.runId}: ${(error as Error).message}`);
+      return undefined;
+    });
+    let outcome: AttemptOutcome;
+    if (!ctx) outcome = { status: 'failed', error: `run ${claim.runId} cannot be executed by a worker (a code run, or its definition is missing)` };
+    else {
+      ctx.users++;
+      try {
+        const started = () => this.engine.report('step:started', { runId: claim.runId, stepId: claim.stepId, kind: claim.kind, attempt: claim.attempt, at: this.engine.clockNow });
+        outcome = await ctx.executor.execute(claim, signal, started).catch((error: unknown): AttemptOutcome => ({ status: 'failed', error: (error as Error).message }));
+        await ctx.sink.flush();
+      } finally {
+        ctx.users--;
+      }
+    }
+    try {
+      const result = await store.finishStep(claim, outcome);
+      if (!result.accepted) return;
+      const status = outcome.status === 'failed' ? (outcome.retryAt !== undefined ? 'retrying' : 'failed') : outcome.status;
+      this.engine.report('step:finished', {
+        runId: claim.runId,
+        stepId: claim.stepId,
+        kind: claim.kind,
+        attempt: claim.attempt,
+        status,
+        exitCode: outcome.status === 'skipped' ? null : (outcome.exitCode ?? null),
+        at: this.engine.clockNow,
+        ...(outcome.status === 'failed' ? { error: outcome.error } : {}),
+      });
+      if (outcome.status === 'failed' && outcome.retryAt !== undefined) this.due.armAt(outcome.retryAt);
+      if (ctx && status === 'failed' && claim.kind === 'task' && ctx.def.failFast) {
+        await store.cancelSteps(claim.runId, `failFast: task ${claim.stepId} failed`);
+        await this.settle(claim.runId, ctx, { kind: 'failed', reason: `failFast: task ${claim.stepId} failed` });
+      } else if (result.openSteps === 0 && ctx) {
+        await this.settle(claim.runId, ctx, undefined);
+      }
+    } catch (error) {
+      this.warn(`recording ${claim.runId}/${claim.stepId} failed: ${(error as Error).message}`);
+    }
+  }
+
+  private async settle(runId: string, ctx: RunContext, ending: Parameters<typeof settleRun>[3]): Promise<void> {
+    const settled = await settleRun(this.engine.store, runId, ctx.rollbackTasks, ending);
+    if (settled.status !== undefined) {
+      this.engine.report('run:finished', { runId, status: settled.status, error: settled.error });
+      this.contexts.delete(runId);
+      if (ctx.users === 0) await ctx.outputs.remove();
+    }
+  }
+
+  private context(runId: string): Promise<RunContext | undefined> {
+    let ctx = this.contexts.get(runId);
+    if (!ctx) {
+      ctx = this.load(runId);
+      this.contexts.set(runId, ctx);
+      ctx.catch(() => this.contexts.delete(runId));
+    }
+    return ctx;
+  }
+
+  private async load(runId: string): Promise<RunContext | undefined> {
+    const run = await this.engine.store.getRun(runId);
+    if (!run || isFinalRun(run.status) || isCodeRef(run.definition)) return undefined;
+    const def = run.definition;
+    const secrets = this.opts.secretsFor?.(def) ?? {};
+    const { executor, sink, outputs } = this.engine.fileRunContext(runId, def, run.input as Record<string, unknown>, secrets, { id: 'worker', limit: this.opts.concurrency });
+    return { def, executor, sink, outputs, rollbackTasks: new Set(def.tasks.filter((t) => t.rollback).map((t) => t.id)), users: 0 };
+  }
+
+  /** Extend the leases in hand; a lost one (expired, or its run cancelled) stops its step. */
+  private async heartbeat(): Promise<void> {
+    const claims = [...this.running.values()].map((r) => r.claim);
+    if (claims.length === 0) return;
+    try {
+      const lost = await this.engine.store.heartbeat(claims, this.leaseMs);
+      for (const c of lost) this.running.get(`${c.runId}\u0000${c.stepId}`)?.abort.abort(new Error('lease lost'));
+    } catch (error) {
+      this.warn(`heartbeat failed: ${(error as Error).message}`);
+    }
+  }
+
+  private async sweep(): Promise<void> {
+    try {
+      if ((await this.engine.store.sweepExpired()) > 0) this.pump();
+    } catch (error) {
+      this.warn(`sweep failed: ${(error as Error).message}`);
+    }
+  }
+
+  private checkIdle(): void {
+    if (this.running.size > 0 || this.claiming) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  private warn(message: string): void {
+    this.opts.onWarning?.(message);
+  }
+}

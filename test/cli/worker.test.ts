@@ -1,0 +1,92 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { ChildProcess } from 'node:child_process';
+import { PgStore } from '../../src/store/postgres/pg-store.js';
+import { processesWith, Sandbox, until, type RunJson } from '../helpers/cli.js';
+import { dropSchema, freshSchema, PG_URL } from '../helpers/postgres.js';
+
+const schema = freshSchema();
+const DB = `${PG_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+
+let box: Sandbox;
+const workers: ChildProcess[] = [];
+beforeAll(async () => {
+  const store = new PgStore({ url: PG_URL, schema });
+  await store.migrate();
+  await store.close();
+});
+afterEach(() => {
+  for (const w of workers.splice(0)) if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');
+  box?.remove();
+});
+afterAll(() => dropSchema(schema));
+
+function worker(name: string, extra: string[] = []) {
+  const w = box.start(['worker', '--db', DB, '--concurrency', '4', '--lease', '1s', '--sweep', '300ms', ...extra], { WORKER_NAME: name });
+  workers.push(w.child);
+  return w;
+}
+
+/** A graph of `n` tasks in 4 layers; each appends "task attempt worker" to effects.txt. */
+function graph(n: number, command = 'echo "$BATON_TASK_ID $BATON_ATTEMPT $WORKER_NAME" >> effects.txt'): string {
+  const tasks = Array.from({ length: n }, (_, i) => ({ id: `t${i}`, command, ...(i >= 4 ? { dependsOn: [`t${i - 4}`] } : {}) }));
+  return box.write('graph.json', JSON.stringify({ name: 'spread', concurrency: 8, tasks }));
+}
+
+describe('baton worker on PostgreSQL', () => {
+  it('two workers share one run, submitted and followed by baton run --db', async () => {
+    box = new Sandbox();
+    const file = graph(40);
+    const [a, b] = [worker('a'), worker('b')];
+    const r = await box.run(['run', file, '--db', DB]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/✓ run \S+ succeeded in .*: 40 succeeded/);
+    const lines = box.lines('effects.txt');
+    expect(lines).toHaveLength(40);
+    expect(new Set(lines.map((l) => l.split(' ')[0])).size).toBe(40);
+    const by = new Set(lines.map((l) => l.split(' ')[2]));
+    expect(by).toEqual(new Set(['a', 'b']));
+    a.child.kill('SIGTERM');
+    b.child.kill('SIGTERM');
+    expect((await a.done).code).toBe(0);
+  });
+
+  it('a step of a worker killed with kill -9 runs again on another worker; finished steps do not', async () => {
+    box = new Sandbox();
+    const file = box.write(
+      'slow.yaml',
+      ['name: slow', 'tasks:', '  - id: first', '    command: echo "first $WORKER_NAME" >> effects.txt', '  - id: slow', '    dependsOn: first', '    command: echo "slow $BATON_ATTEMPT $WORKER_NAME" >> effects.txt; sleep 3', ''].join('\n'),
+    );
+    const a = worker('a');
+    const submitted = await box.run(['run', file, '--db', DB, '--detach']);
+    const runId = submitted.stdout.trim();
+    await until(() => box.lines('effects.txt').some((l) => l.startsWith('slow 1')), 15_000);
+    a.child.kill('SIGKILL');
+    await a.done;
+    await until(() => processesWith('sleep 3').length === 0, 5000);
+    const b = worker('b');
+    await until(() => box.lines('effects.txt').some((l) => l === 'slow 2 b'), 15_000);
+    const shown = await box.json<RunJson>(['show', runId, '--db', DB]);
+    expect(box.lines('effects.txt').filter((l) => l.startsWith('first'))).toEqual(['first a']);
+    expect(shown.steps.find((s) => s.id === 'slow')?.history.map((h) => h.status)).toEqual(['crashed', 'running']);
+    await until(() => box.lines('effects.txt').length >= 3, 15_000);
+    b.child.kill('SIGTERM');
+    await b.done;
+    const end = await box.json<RunJson>(['show', runId, '--db', DB]);
+    expect(end.status).toBe('succeeded');
+  }, 60_000);
+
+  it('baton cancel reaches the worker running the step, which ends its process group', async () => {
+    box = new Sandbox();
+    const file = box.write('long.yaml', ['name: long', 'tasks:', '  - id: wait', '    command: sleep 47.5', ''].join('\n'));
+    const w = worker('a', ['--lease', '10s']);
+    const submitted = await box.run(['run', file, '--db', DB, '--detach']);
+    const runId = submitted.stdout.trim();
+    await until(() => processesWith('sleep 47.5').length > 0, 15_000);
+    const cancelled = await box.run(['cancel', runId, '--db', DB]);
+    expect(cancelled.code).toBe(0);
+    await until(() => processesWith('sleep 47.5').length === 0, 5000);
+    expect((await box.json<RunJson>(['show', runId, '--db', DB])).status).toBe('cancelled');
+    w.child.kill('SIGTERM');
+    await w.done;
+  }, 40_000);
+});
