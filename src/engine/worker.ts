@@ -227,9 +227,14 @@ export class Worker {
     }
   }
 
+  /** Expired leases back to ready; runs left unsettled by a worker that died, settled. */
   private async sweep(): Promise<void> {
     try {
       if ((await this.engine.store.sweepExpired()) > 0) this.pump();
+      for (const runId of await this.engine.store.unsettledRuns(20, this.engine.clockNow - this.leaseMs)) {
+        const ctx = await this.context(runId);
+        if (ctx) await this.settle(runId, ctx, undefined);
+      }
     } catch (error) {
       this.warn(`sweep failed: ${(error as Error).message}`);
     }

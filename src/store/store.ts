@@ -241,6 +241,13 @@ export interface Store {
   claimAny(req: Omit<ClaimRequest, 'runId'>): Promise<Claim[]>;
   /** Earliest time a retrying step of any run becomes due, or null. */
   nextDueAny(): Promise<number | null>;
+  /**
+   * Runs submitted for workers (no owner) whose steps have all ended but that
+   * were never settled: the worker that ended the last one died before it
+   * could settle the run. Only runs with no history since `quietSince` (ms
+   * epoch): a live worker may be settling one right now.
+   */
+  unsettledRuns(limit: number, quietSince: number): Promise<string[]>;
   /** Extend the leases of claims still held; returns the ones that were lost. */
   heartbeat(claims: readonly Claim[], leaseMs: number): Promise<Claim[]>;
 

@@ -252,6 +252,19 @@ export function storeContract(backend: string, factory: StoreFactory, skip: Reco
       ]);
     });
 
+    t('a submitted run whose steps all ended unsettled is found once it has been quiet', async () => {
+      const id = `run${++n}`;
+      await store.createRun({ id, workflow: 'wf', definition: DEF, input: {}, steps: [{ id: 'a', dependsOn: [] }] }, null);
+      const [a] = await store.claimAny({ owner: OWNER, limit: 1, leaseMs: LEASE });
+      expect(await store.unsettledRuns(10, clock.now() + 1)).toEqual([]);
+      await store.finishStep(a as Claim, { status: 'succeeded' });
+      expect(await store.unsettledRuns(10, clock.now())).toEqual([]);
+      clock.advance(100);
+      expect(await store.unsettledRuns(10, clock.now())).toEqual([id]);
+      await store.setRunStatus(id, ['running'], 'succeeded');
+      expect(await store.unsettledRuns(10, clock.now() + 1000)).toEqual([]);
+    });
+
     t('many claimers never get the same step twice', async () => {
       const steps = Array.from({ length: 200 }, (_, i) => ({ id: `s${i}`, dependsOn: [] }));
       const run = await newRun(steps);

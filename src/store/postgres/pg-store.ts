@@ -99,6 +99,15 @@ export class PgStore implements Store {
     return row?.due ?? null;
   }
 
+  async unsettledRuns(limit: number, quietSince: number): Promise<string[]> {
+    const rows = await this.db.q<{ id: string }>(
+      `SELECT id FROM runs r WHERE owner IS NULL AND status IN ('running', 'compensating') AND open_steps = 0
+         AND (SELECT MAX(at) FROM events e WHERE e.run_id = r.id) < $1 LIMIT $2`,
+      [quietSince, limit],
+    );
+    return rows.map((r) => r.id);
+  }
+
   heartbeat(claims: readonly Claim[], leaseMs: number): Promise<Claim[]> {
     return this.db.tx((tx) => t.heartbeat(tx, claims, leaseMs));
   }

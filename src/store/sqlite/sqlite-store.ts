@@ -126,6 +126,19 @@ export class SqliteStore implements Store {
     });
   }
 
+  unsettledRuns(limit: number, quietSince: number): Promise<string[]> {
+    return this.tx.read(() =>
+      (
+        this.db
+          .prepare(
+            `SELECT id FROM runs r WHERE owner IS NULL AND status IN ('running', 'compensating') AND open_steps = 0
+               AND (SELECT MAX(at) FROM events e WHERE e.run_id = r.id) < ? LIMIT ?`,
+          )
+          .all(quietSince, limit) as Array<{ id: string }>
+      ).map((r) => r.id),
+    );
+  }
+
   heartbeat(claims: readonly Claim[], leaseMs: number): Promise<Claim[]> {
     return this.tx.write(() => this.transitions.heartbeat(claims, leaseMs));
   }
