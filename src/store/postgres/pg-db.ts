@@ -3,7 +3,12 @@
  * A pool of connections and transactions on it. BIGINT columns (times in
  * ms) come back as numbers. Each transaction learns the time once: from the
  * injected clock (tests), else from the database (leases are measured on the
- * database clock, the one every worker shares).
+ * database clock, the one every worker shares). A statement or transaction
+ * that fails because its connection was lost (a restart, a failover,
+ * pg_terminate_backend) is tried again on a new connection, with capped
+ * backoff, for up to a minute: every transition is guarded, so one that did
+ * commit before the connection dropped is refused the second time, never
+ * applied twice.
  */
 import pg from 'pg';
 import type { Clock } from '../../core/clock.js';
@@ -20,6 +25,7 @@ const INT8 = 20;
 
 export class PgDb {
   readonly pool: pg.Pool;
+  private reached = false;
 
   constructor(
     readonly url: string,
@@ -29,6 +35,7 @@ export class PgDb {
     this.pool = new pg.Pool({
       connectionString: url,
       max: options.max ?? 10,
+      application_name: 'baton',
       types: { getTypeParser: ((oid: number, format?: string) => (oid === INT8 ? Number : pg.types.getTypeParser(oid, format as 'text'))) as typeof pg.types.getTypeParser },
       ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
     });
@@ -37,10 +44,22 @@ export class PgDb {
   }
 
   async q<T = Row>(sql: string, params: unknown[] = []): Promise<T[]> {
-    try {
-      return (await this.pool.query(sql, params)).rows as T[];
-    } catch (error) {
-      throw wrap(error);
+    return this.retrying(async () => (await this.pool.query(sql, params)).rows as T[]);
+  }
+
+  /** Run `fn` again while it fails for a lost connection: 10 ms, doubling, at most 1 s apart, for up to `patienceMs`. */
+  private async retrying<T>(fn: () => Promise<T>, patienceMs = 60_000): Promise<T> {
+    const until = Date.now() + patienceMs;
+    for (let delay = 10; ; delay = Math.min(1000, delay * 2)) {
+      try {
+        const value = await fn();
+        this.reached = true;
+        return value;
+      } catch (error) {
+        // A database never reached is a setup problem, said at once; one that went away is waited for.
+        if (!this.reached || !(error instanceof Error) || !isConnectionError(error) || Date.now() + delay > until) throw wrap(error);
+        await new Promise((r) => setTimeout(r, delay));
+      }
     }
   }
 
@@ -50,13 +69,15 @@ export class PgDb {
     return (row as { now: number }).now;
   }
 
-  async tx<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    let client: pg.PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (error) {
-      throw wrap(error);
-    }
+  tx<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.retrying(() => this.once(fn));
+  }
+
+  private async once<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    // A connection killed while checked out also emits 'error' on the client: the query's rejection says it.
+    const ignore = () => undefined;
+    client.on('error', ignore);
     try {
       let now: number;
       if (this.clock) {
@@ -69,12 +90,15 @@ export class PgDb {
       const tx: Tx = { now, q: async <R>(sql: string, params: unknown[] = []) => (await client.query(sql, params)).rows as R[] };
       const value = await fn(tx);
       await client.query('COMMIT');
+      client.off('error', ignore);
       client.release();
       return value;
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      client.release(error instanceof Error && isConnectionError(error) ? error : undefined);
-      throw wrap(error);
+      const lost = error instanceof Error && isConnectionError(error);
+      if (!lost) await client.query('ROLLBACK').catch(() => undefined);
+      client.off('error', ignore);
+      client.release(lost ? (error as Error) : undefined);
+      throw error;
     }
   }
 
@@ -83,9 +107,10 @@ export class PgDb {
   }
 }
 
-function isConnectionError(error: Error): boolean {
+export function isConnectionError(error: Error): boolean {
   const code = (error as { code?: string }).code ?? '';
-  return code.startsWith('08') || code === '57P01' || /Connection terminated|ECONNRESET|ECONNREFUSED/.test(error.message);
+  // 08xxx connection exceptions; 57P01-57P03 the server is shutting down or not yet up.
+  return code.startsWith('08') || /^57P0[123]$/.test(code) || /Connection terminated|ECONNRESET|ECONNREFUSED|EPIPE|connection.*(closed|lost)/i.test(error.message);
 }
 
 function wrap(error: unknown): Error {

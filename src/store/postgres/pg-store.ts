@@ -57,6 +57,7 @@ export class PgStore implements Store {
   private readonly db: PgDb;
   private listener: pg.Client | undefined;
   private readonly watchers = new Set<() => void>();
+  private closed = false;
 
   constructor(private readonly options: PgStoreOptions) {
     this.db = new PgDb(options.url, options.clock, { ...(options.max ? { max: options.max } : {}), ...(options.schema ? { schema: options.schema } : {}) });
@@ -68,8 +69,10 @@ export class PgStore implements Store {
   }
 
   async close(): Promise<void> {
-    await this.listener?.end().catch(() => undefined);
+    this.closed = true;
+    const listener = this.listener;
     this.listener = undefined;
+    await listener?.end().catch(() => undefined);
     await this.db.close();
   }
 
@@ -220,21 +223,36 @@ export class PgStore implements Store {
     };
   }
 
-  private async listen(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.options.url });
+  /**
+   * One connection that LISTENs. When it is lost it comes back (capped
+   * backoff) and the watchers are told once, since notifications sent
+   * meanwhile are gone.
+   */
+  private async listen(delay = 0): Promise<void> {
+    if (this.closed || this.watchers.size === 0) return;
+    const client = new pg.Client({ connectionString: this.options.url, application_name: 'baton' });
     this.listener = client;
-    client.on('notification', () => {
-      for (const w of [...this.watchers]) w();
-    });
-    client.on('error', () => {
-      if (this.listener === client) this.listener = undefined;
-    });
+    const again = () => {
+      if (this.listener !== client) return;
+      this.listener = undefined;
+      client.end().catch(() => undefined);
+      const next = Math.min(1000, Math.max(10, delay * 2));
+      setTimeout(() => void this.listen(next), next).unref();
+    };
+    client.on('notification', () => this.tellWatchers());
+    client.on('error', again);
+    client.on('end', again);
     try {
       await client.connect();
       await client.query(`LISTEN ${CHANNEL}`);
+      if (delay > 0) this.tellWatchers();
     } catch {
-      if (this.listener === client) this.listener = undefined;
+      again();
     }
+  }
+
+  private tellWatchers(): void {
+    for (const w of [...this.watchers]) w();
   }
 
   private async notify(runId: string): Promise<void> {
