@@ -9,16 +9,29 @@
 import { EventEmitter } from 'node:events';
 import type { EngineEventMap } from '../core/events.js';
 import type { WorkflowDef } from '../core/model.js';
+import { durationMs, isCodeRef, type CodeWorkflow, type CodeWorkflowRef } from '../core/workflow-code.js';
 import { isFinalRun, type RunStatus, type StepKind, type StepStatus } from '../core/states.js';
 import type { RunHandle } from '../engine/engine.js';
 import { newRunId } from '../engine/run-id.js';
 import type { EventRow, Store } from '../store/store.js';
 import type { EventSource } from './render/reporter.js';
 
-export async function submitRun(store: Store, def: WorkflowDef, input: Record<string, unknown>, runId = newRunId(Date.now())): Promise<string> {
+/** A run for workers: no process owns it; a worker claims its steps (a task graph) or the whole run (code). */
+export async function submitRun(store: Store, def: WorkflowDef | CodeWorkflowRef, input: unknown, runId = newRunId(Date.now())): Promise<string> {
+  if (isCodeRef(def)) {
+    await store.createRun({ id: runId, workflow: def.name, definition: def, input: input ?? null, steps: [] }, null);
+    return runId;
+  }
   const definition: WorkflowDef = { ...def, workdir: def.workdir ?? process.cwd() };
   await store.createRun({ id: runId, workflow: def.name, definition, input, steps: def.tasks.map((t) => ({ id: t.id, dependsOn: t.dependsOn })) }, null);
   return runId;
+}
+
+/** How a worker finds a code workflow again: the module's path (the same on every machine) and its name. */
+export function codeDefinition(wf: CodeWorkflow<never, unknown>, module: string): CodeWorkflowRef {
+  const ref: CodeWorkflowRef = { kind: 'code', name: wf.name, module, workdir: process.cwd() };
+  if (wf.options.timeout !== undefined) ref.timeoutMs = durationMs(wf.options.timeout, `workflow "${wf.name}" timeout`);
+  return ref;
 }
 
 export class RemoteRun implements EventSource {
@@ -121,7 +134,7 @@ export class RemoteRun implements EventSource {
     const stepId = e.stepId;
     if (!stepId) return;
     const data = e.data ?? {};
-    if (e.type === 'step:started') {
+    if (e.type === 'step:started' || e.type === 'step:waiting') {
       this.emitter.emit('step:started', { runId: this.runId, stepId, kind: this.kinds.get(stepId) ?? kindOf(stepId), attempt: e.attempt ?? 0, at: e.at });
       return;
     }
@@ -144,5 +157,9 @@ export class RemoteRun implements EventSource {
 }
 
 function kindOf(stepId: string): StepKind {
-  return stepId.endsWith('.rollback') ? 'rollback' : 'task';
+  if (stepId.endsWith('.rollback')) return 'rollback';
+  if (stepId.endsWith('.compensate')) return 'compensate';
+  const call = /^(signal|child)\(/.exec(stepId);
+  if (call) return call[1] as StepKind;
+  return stepId.startsWith('sleep()') ? 'sleep' : 'task';
 }

@@ -105,6 +105,11 @@ export interface RunHandle {
   result: Promise<RunStatus>;
   /** Stop the run: its process groups are ended and it is recorded cancelled. Resolves once they are gone. */
   cancel(reason?: string): Promise<void>;
+  /**
+   * Stop driving the run here without recording anything (it was taken over,
+   * cancelled elsewhere, or this worker is stopping): `result` rejects.
+   */
+  abandon?(reason: string): void;
 }
 
 export class Engine {
@@ -243,6 +248,7 @@ export class Engine {
         code.cancel(reason);
         await result.catch(() => undefined);
       },
+      abandon: (reason) => code.abandon(reason),
     };
   }
 
@@ -261,6 +267,20 @@ export class Engine {
     const open = (await this.opts.store.getSteps(runId)).filter((s) => !isFinalStep(s.status)).length;
     this.emit('run:started', { runId, workflow: run.workflow, steps: open, resumed: true });
     return this.drive(runId, def as WorkflowDef, run.input as Record<string, unknown>, open, options);
+  }
+
+  /**
+   * Drive a code run a worker has just claimed (it owns the run already):
+   * its lost attempts are recorded crashed and its journal replays.
+   */
+  async adoptCodeRun(runId: string): Promise<RunHandle> {
+    const run = await this.requireRun(runId);
+    const def = run.definition;
+    if (!isCodeRef(def)) throw new BatonError('CONFLICT', `run ${runId} is not of a code workflow`);
+    const wf = await this.codeWorkflowOf(run, def);
+    await this.opts.store.recoverRun(runId);
+    this.emit('run:started', { runId, workflow: run.workflow, steps: 0, resumed: true });
+    return this.driveCode(run, def, wf, {});
   }
 
   /** Re-run from failure: the tasks that did not succeed run again; successes are kept. */

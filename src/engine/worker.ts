@@ -8,12 +8,17 @@
  * notifications, at the next retry's due time, and on a slow poll as a
  * fallback; it heartbeats its leases and sweeps expired ones (a crashed
  * worker's steps go back to ready, their attempt recorded crashed).
+ *
+ * Code runs are taken whole: a worker claims a run (a run-level lease it
+ * renews), loads the workflow's module from the path the run was started
+ * with, and replays the journal; when its lease lapses (the worker died),
+ * another worker takes the run over and replays it.
  */
 import { isFinalRun } from '../core/states.js';
 import { isCodeRef } from '../core/workflow-code.js';
 import type { WorkflowDef } from '../core/model.js';
 import type { AttemptOutcome, Claim } from '../store/store.js';
-import type { Engine } from './engine.js';
+import type { Engine, RunHandle } from './engine.js';
 import type { LogSink } from './log-sink.js';
 import type { OutputsDir } from './outputs-file.js';
 import { settleRun } from './settle.js';
@@ -21,7 +26,6 @@ import type { TaskExecutor } from './task-executor.js';
 import { DueTimer } from './wakeup.js';
 
 export interface WorkerOptions {
-  owner: string;
   /** Steps at once. */
   concurrency: number;
   leaseMs?: number;
@@ -29,6 +33,8 @@ export interface WorkerOptions {
   sweepMs?: number;
   /** The fallback check for work when no notification came. */
   pollMs?: number;
+  /** Code runs in hand at once (each is a function awaiting its steps and waits). */
+  maxCodeRuns?: number;
   /** Values of a workflow's secrets, from this worker's environment. */
   secretsFor?: (def: WorkflowDef) => Record<string, string>;
   /** A problem the worker goes on after (a failed claim, a lost connection). */
@@ -51,6 +57,8 @@ interface Running {
 
 export class Worker {
   private readonly running = new Map<string, Running>();
+  private readonly codeRuns = new Map<string, RunHandle>();
+  private claimingCode = false;
   private readonly contexts = new Map<string, Promise<RunContext | undefined>>();
   private claiming = false;
   private again = false;
@@ -70,9 +78,10 @@ export class Worker {
   /** Work until `signal` aborts, then finish the steps in hand and return. */
   async run(signal: AbortSignal): Promise<void> {
     const store = this.engine.store;
-    const unwatch = store.watch(() => {
+    const unwatch = store.watch((runId) => {
       this.pump();
       void this.heartbeat();
+      if (runId !== undefined && this.codeRuns.has(runId)) void this.checkCodeRun(runId);
     });
     const poll = setInterval(() => this.pump(), this.opts.pollMs ?? 2000);
     const beat = setInterval(() => void this.heartbeat(), this.opts.heartbeatMs ?? Math.max(500, Math.floor(this.leaseMs / 3)));
@@ -90,6 +99,12 @@ export class Worker {
     this.due.clear();
     unwatch();
     await this.drained();
+    // Code runs in hand go back to the store at once, for another worker to replay.
+    for (const [runId, handle] of this.codeRuns) {
+      handle.abandon?.('the worker stopped');
+      await store.releaseRun(runId, this.engine.owner).catch(() => undefined);
+    }
+    this.codeRuns.clear();
   }
 
   /** Steps in hand. */
@@ -104,6 +119,7 @@ export class Worker {
 
   private pump(): void {
     if (this.stopping) return;
+    this.pumpCode();
     if (this.claiming) {
       this.again = true;
       return;
@@ -112,7 +128,7 @@ export class Worker {
     if (free <= 0) return;
     this.claiming = true;
     this.engine.store
-      .claimAny({ owner: this.opts.owner, limit: free, leaseMs: this.leaseMs })
+      .claimAny({ owner: this.engine.owner, limit: free, leaseMs: this.leaseMs })
       .then(async (claims) => {
         for (const claim of claims) this.start(claim);
         if (claims.length === free) this.again = true;
@@ -130,6 +146,44 @@ export class Worker {
         }
         this.checkIdle();
       });
+  }
+
+  /** Take code runs that need a process, up to maxCodeRuns in hand. */
+  private pumpCode(): void {
+    const free = (this.opts.maxCodeRuns ?? this.opts.concurrency * 8) - this.codeRuns.size;
+    if (this.claimingCode || free <= 0) return;
+    this.claimingCode = true;
+    this.engine.store
+      .claimCodeRuns({ owner: this.engine.owner, limit: free, leaseMs: this.leaseMs })
+      .then(async (ids) => {
+        for (const runId of ids) {
+          try {
+            const handle = await this.engine.adoptCodeRun(runId);
+            this.codeRuns.set(runId, handle);
+            handle.result
+              .then((status) => this.engine.report('run:finished', { runId, status, error: null }))
+              .catch((error: unknown) => {
+                if (!this.stopping) this.warn(`code run ${runId}: ${(error as Error).message}`);
+              })
+              .finally(() => this.codeRuns.delete(runId));
+          } catch (error) {
+            this.warn(`code run ${runId} cannot run here: ${(error as Error).message}`);
+            await this.engine.store.releaseRun(runId, this.engine.owner).catch(() => undefined);
+          }
+        }
+      })
+      .catch((error: unknown) => this.warn(`claiming code runs failed: ${(error as Error).message}`))
+      .finally(() => {
+        this.claimingCode = false;
+      });
+  }
+
+  /** A code run in hand that was cancelled (or taken over) elsewhere stops here. */
+  private async checkCodeRun(runId: string): Promise<void> {
+    const run = await this.engine.store.getRun(runId).catch(() => undefined);
+    const handle = this.codeRuns.get(runId);
+    if (!run || !handle) return;
+    if (isFinalRun(run.status) || run.owner !== this.engine.owner) handle.abandon?.(`run ${runId} is ${run.status} (changed elsewhere)`);
   }
 
   private start(claim: Claim): void {
@@ -215,13 +269,18 @@ export class Worker {
     return { def, executor, sink, outputs, rollbackTasks: new Set(def.tasks.filter((t) => t.rollback).map((t) => t.id)), users: 0 };
   }
 
-  /** Extend the leases in hand; a lost one (expired, or its run cancelled) stops its step. */
+  /** Extend the leases in hand; a lost one (expired, or its run cancelled) stops its step or its code run. */
   private async heartbeat(): Promise<void> {
     const claims = [...this.running.values()].map((r) => r.claim);
-    if (claims.length === 0) return;
     try {
-      const lost = await this.engine.store.heartbeat(claims, this.leaseMs);
-      for (const c of lost) this.running.get(`${c.runId}\u0000${c.stepId}`)?.abort.abort(new Error('lease lost'));
+      if (claims.length > 0) {
+        const lost = await this.engine.store.heartbeat(claims, this.leaseMs);
+        for (const c of lost) this.running.get(`${c.runId}\u0000${c.stepId}`)?.abort.abort(new Error('lease lost'));
+      }
+      if (this.codeRuns.size > 0) {
+        const lostRuns = await this.engine.store.renewRuns([...this.codeRuns.keys()], this.engine.owner, this.leaseMs);
+        for (const runId of lostRuns) this.codeRuns.get(runId)?.abandon?.(`run lease lost`);
+      }
     } catch (error) {
       this.warn(`heartbeat failed: ${(error as Error).message}`);
     }

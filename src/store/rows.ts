@@ -21,6 +21,7 @@ export interface RunRecord {
   then_status: string | null;
   parent_id: string | null;
   wake_at: number | null;
+  lease_until: number | null;
 }
 
 export function toRun(r: RunRecord): RunRow {
@@ -33,6 +34,7 @@ export function toRun(r: RunRecord): RunRow {
     definition: JSON.parse(r.definition) as RunDefinition,
     parentId: r.parent_id,
     wakeAt: r.wake_at,
+    leaseUntil: r.lease_until,
     createdAt: r.created_at,
     startedAt: r.started_at,
     finishedAt: r.finished_at,

@@ -71,6 +71,8 @@ export interface RunRow {
   parentId: string | null;
   /** A waiting code run's next due time. */
   wakeAt: number | null;
+  /** A worker's run lease on a code run it executes (null: none, or driven by the process that started it). */
+  leaseUntil: number | null;
   createdAt: number;
   startedAt: number | null;
   finishedAt: number | null;
@@ -242,6 +244,15 @@ export interface Store {
   /** Earliest time a retrying step of any run becomes due, or null. */
   nextDueAny(): Promise<number | null>;
   /**
+   * Code runs that need a process: submitted for workers (no owner) or whose
+   * worker's run lease lapsed. Each claimed one gets `owner` and a lease.
+   */
+  claimCodeRuns(req: Omit<ClaimRequest, 'runId'>): Promise<string[]>;
+  /** Renew the run leases of code runs in hand; returns the ones no longer held (taken over, or ended). */
+  renewRuns(runIds: readonly string[], owner: string, leaseMs: number): Promise<string[]>;
+  /** Give a code run back (a worker stopping): another worker may take it at once. */
+  releaseRun(runId: string, owner: string): Promise<void>;
+  /**
    * Runs submitted for workers (no owner) whose steps have all ended but that
    * were never settled: the worker that ended the last one died before it
    * could settle the run. Only runs with no history since `quietSince` (ms
@@ -327,8 +338,12 @@ export interface Store {
   dueRuns(until: number): Promise<Array<{ id: string; wakeAt: number }>>;
   childRuns(runId: string): Promise<string[]>;
 
-  /** Call `listener` when another process may have changed the store (a signal sent, a run cancelled). Returns a stop function. */
-  watch(listener: () => void): () => void;
+  /**
+   * Call `listener` when another process may have changed the store (a signal
+   * sent, a run cancelled), with the run concerned when the store knows it.
+   * Returns a stop function.
+   */
+  watch(listener: (runId?: string) => void): () => void;
 
   appendEvent(runId: string, type: string, fields?: { stepId?: string; attempt?: number; data?: Record<string, unknown> }): Promise<void>;
   appendLogs(lines: readonly LogLine[]): Promise<void>;

@@ -36,14 +36,17 @@ describe('the CLI on PostgreSQL (--db, BATON_DB)', () => {
     expect(shown.steps.find((s) => s.id === 'fetch')?.attempts).toBe(3);
   });
 
-  it('a code run waits for a signal sent from another process (LISTEN/NOTIFY)', async () => {
+  it('a code run, submitted and run by a worker, waits for a signal sent from another process (LISTEN/NOTIFY)', async () => {
     const input = JSON.stringify({ orderId: 'pg1', customerId: 'c1', items: [], total: 5000, email: 'e' });
+    const w = box.start(['worker', '--db', DB]);
     const p = box.start(['run', ORDER, '--db', DB, '--input', input]);
     await until(() => p.output().includes('signal(approval)'));
     const [run] = await box.json<RunJson[]>(['runs', '--db', DB]);
     const sent = await box.run(['signal', run?.id ?? '', 'approval', 'true', '--db', DB]);
     expect(sent.code).toBe(0);
     const done = await p.done;
+    w.child.kill('SIGTERM');
+    await w.done;
     expect(done.code).toBe(0);
     expect(await box.json(['show', run?.id ?? '', '--db', DB])).toMatchObject({ status: 'succeeded', result: { orderId: 'pg1' } });
   });

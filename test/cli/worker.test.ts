@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ChildProcess } from 'node:child_process';
 import { PgStore } from '../../src/store/postgres/pg-store.js';
@@ -73,6 +74,29 @@ describe('baton worker on PostgreSQL', () => {
     await b.done;
     const end = await box.json<RunJson>(['show', runId, '--db', DB]);
     expect(end.status).toBe('succeeded');
+  }, 60_000);
+
+  it('a code run on a worker killed with kill -9 is taken over by another worker, which replays its journal', async () => {
+    box = new Sandbox();
+    const module = resolve(import.meta.dirname, '../fixtures/worker/steps.ts');
+    const effects = box.path('effects.txt');
+    const a = worker('a');
+    const runId = (await box.run(['run', module, '--db', DB, '--detach', '--input', JSON.stringify({ file: effects, pauseMs: 300 })])).stdout.trim();
+    await until(() => box.lines('effects.txt').length >= 2, 15_000);
+    a.child.kill('SIGKILL');
+    await a.done;
+    const before = box.lines('effects.txt').length;
+    const b = worker('b');
+    await until(() => box.lines('effects.txt').length >= 5, 20_000);
+    await until(() => b.output().includes(`${runId} run succeeded`), 10_000);
+    const shown = await box.json<RunJson & { result: unknown }>(['show', runId, '--db', DB]);
+    expect(shown.status).toBe('succeeded');
+    expect(shown.result).toBe(15);
+    const lines = box.lines('effects.txt').map((l) => l.split(' ')[1]);
+    // Steps journaled before the kill ran once; at most the one in flight ran again.
+    expect(lines.slice(0, before)).toEqual(['s1', 's2', 's3', 's4', 's5'].slice(0, before));
+    expect(new Set(lines)).toEqual(new Set(['s1', 's2', 's3', 's4', 's5']));
+    expect(lines.length - 5).toBeLessThanOrEqual(1);
   }, 60_000);
 
   it('baton cancel reaches the worker running the step, which ends its process group', async () => {

@@ -265,6 +265,23 @@ export function storeContract(backend: string, factory: StoreFactory, skip: Reco
       expect(await store.unsettledRuns(10, clock.now() + 1000)).toEqual([]);
     });
 
+    t('code runs for workers: claimed once, leases renewed, lapsed ones taken over, released ones free', async () => {
+      const submitted = `code${++n}`;
+      await store.createRun({ id: submitted, workflow: 'code', definition: CODE, input: null, steps: [] }, null);
+      const embedded = await newCodeRun();
+      expect(await store.claimCodeRuns({ owner: 'w:1', limit: 10, leaseMs: 1000 })).toEqual([submitted]);
+      expect(await store.claimCodeRuns({ owner: 'w:2', limit: 10, leaseMs: 1000 })).toEqual([]);
+      expect(await store.renewRuns([submitted, embedded], 'w:1', 1000)).toEqual([embedded]);
+      clock.advance(1001);
+      expect(await store.claimCodeRuns({ owner: 'w:2', limit: 10, leaseMs: 1000 })).toEqual([submitted]);
+      expect(await store.renewRuns([submitted], 'w:1', 1000)).toEqual([submitted]);
+      expect((await store.getRun(submitted))?.leaseUntil).toBe(clock.now() + 1000);
+      await store.releaseRun(submitted, 'w:2');
+      expect(await store.claimCodeRuns({ owner: 'w:3', limit: 10, leaseMs: 1000 })).toEqual([submitted]);
+      await store.setRunStatus(submitted, ['running'], 'succeeded');
+      expect(await store.renewRuns([submitted], 'w:3', 1000)).toEqual([submitted]);
+    });
+
     t('many claimers never get the same step twice', async () => {
       const steps = Array.from({ length: 200 }, (_, i) => ({ id: `s${i}`, dependsOn: [] }));
       const run = await newRun(steps);

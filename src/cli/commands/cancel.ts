@@ -20,13 +20,14 @@ export async function main(argv: string[]): Promise<number> {
     const runId = await resolveRunId(store, onePositional(positionals, 'run id', SYNOPSIS));
     const run = await store.getRun(runId);
     if (!run || isFinalRun(run.status)) throw new UsageError(`run ${runId} has already ${run?.status ?? 'ended'}`);
-    const pid = liveOwnerPid(run.owner);
+    // A run a worker executes (it holds a run lease) is cancelled in the store; the worker learns it.
+    const pid = run.leaseUntil === null ? liveOwnerPid(run.owner) : undefined;
     if (pid !== undefined) {
       process.kill(pid, 'SIGINT');
       await waitForExit(pid, 30_000);
     } else {
       await store.cancelSteps(runId, 'cancelled by user');
-      await store.setRunStatus(runId, ['queued', 'running', 'compensating'], 'cancelled', { error: 'cancelled by user' });
+      await store.setRunStatus(runId, ['queued', 'running', 'waiting', 'compensating'], 'cancelled', { error: 'cancelled by user' });
     }
     const after = await store.getRun(runId);
     process.stdout.write(`run ${runId} ${after?.status ?? 'cancelled'}\n`);

@@ -11,6 +11,7 @@ import { parseInputFlags, readSecrets } from '../inputs.js';
 import { loadOrReport } from '../load.js';
 import type { SpawnerClient } from '../../engine/spawner/spawner-client.js';
 import type { WorkflowDef } from '../../core/model.js';
+import type { CodeWorkflowRef } from '../../core/workflow-code.js';
 import type { Store } from '../../store/store.js';
 
 const SYNOPSIS = 'baton run FILE [--input name=value | --input JSON]... [--concurrency N] [--json] [--home DIR]';
@@ -71,7 +72,11 @@ Exit codes: 0 succeeded, 1 failed, 2 invalid input, 130 interrupted (the run is 
   return follow(engine, store, () => engine.start(def, { input: resolved.values, secrets, ...(concurrency ? { concurrency } : {}) }), { json: values.json }).finally(close);
 }
 
-async function runCode(file: string, values: { input: string[]; json?: boolean | undefined; home?: string | undefined; db?: string | undefined }, spawner: SpawnerClient): Promise<number> {
+async function runCode(
+  file: string,
+  values: { input: string[]; json?: boolean | undefined; home?: string | undefined; db?: string | undefined; detach?: boolean | undefined },
+  spawner: SpawnerClient,
+): Promise<number> {
   const { resolve } = await import('node:path');
   const { loadCodeWorkflow } = await import('../../spec/load-code.js');
   let workflow;
@@ -84,6 +89,13 @@ async function runCode(file: string, values: { input: string[]; json?: boolean |
     throw error;
   }
   const home = homeDir(values.home);
+  if (dbUrl(values.db)) {
+    spawner.close();
+    const { codeDefinition } = await import('../remote-run.js');
+    const definition = codeDefinition(workflow, resolve(file));
+    return submit(definition, input, await openStore(home, { db: values.db }), { json: values.json === true, detach: values.detach === true });
+  }
+  if (values.detach) throw new UsageError('--detach goes with --db: an embedded run is driven by this process');
   const store = await openStore(home, { db: values.db });
   const { engine, close } = await buildEngine(store, home, spawner);
   return follow(engine, store, () => engine.start(workflow, { input, module: resolve(file) }), { json: values.json === true }).finally(close);
@@ -102,8 +114,8 @@ function parseCodeInput(flags: string[]): unknown {
   return parseInputFlags(flags);
 }
 
-/** Submit a task graph to the shared store for workers, and follow it there (unless --detach). */
-async function submit(def: WorkflowDef, input: Record<string, unknown>, store: Store, opts: { json: boolean; detach: boolean }): Promise<number> {
+/** Submit a run to the shared store for workers, and follow it there (unless --detach). */
+async function submit(def: WorkflowDef | CodeWorkflowRef, input: unknown, store: Store, opts: { json: boolean; detach: boolean }): Promise<number> {
   const { RemoteRun, submitRun } = await import('../remote-run.js');
   const { newRunId } = await import('../../engine/run-id.js');
   const runId = newRunId(Date.now());

@@ -4,7 +4,6 @@
  * store, beside other workers on any machine, until SIGINT or SIGTERM (then
  * the steps in hand finish; a second signal stops at once).
  */
-import { hostname } from 'node:os';
 import { parseDuration } from '../../core/duration.js';
 import type { WorkflowDef } from '../../core/model.js';
 import { COMMON_OPTIONS, help, parse, positiveInt } from '../args.js';
@@ -56,12 +55,11 @@ Runs are submitted with "baton run FILE --db URL --detach" (or followed without 
     throw error;
   });
   const { engine, close } = await buildEngine(store, home, await spawner);
-  const owner = `${hostname()}:${process.pid}`;
+  const owner = engine.owner;
   engine.on('step:finished', (e) => process.stdout.write(`${e.runId} ${e.stepId} ${e.status}${e.error ? `: ${e.error}` : ''}\n`));
   engine.on('run:finished', (e) => process.stdout.write(`${e.runId} run ${e.status}\n`));
   const { Worker } = await import('../../engine/worker.js');
   const worker = new Worker(engine, {
-    owner,
     concurrency,
     leaseMs,
     heartbeatMs,

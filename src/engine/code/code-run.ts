@@ -173,6 +173,11 @@ export class CodeRun implements WaitHost {
     else this.halt({ status: 'cancelled', error: new Error(reason) });
   }
 
+  /** Stop here without writing anything: another process owns the run now, or it ended elsewhere. */
+  abandon(reason: string): void {
+    this.halt({ status: 'failed', error: new Error(reason), fatal: true });
+  }
+
   private readonly stopListeners = new Set<(reason: Error) => void>();
 
   onStop(listener: (reason: Error) => void): () => void {

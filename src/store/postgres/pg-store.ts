@@ -47,7 +47,7 @@ export interface PgStoreOptions {
 }
 
 const RUN_COLUMNS = `r.id, r.workflow, r.status, r.run_attempt, p.input, p.definition, r.created_at, r.started_at,
-  r.finished_at, r.owner, r.error, r.then_status, r.parent_id, r.wake_at`;
+  r.finished_at, r.owner, r.error, r.then_status, r.parent_id, r.wake_at, r.lease_until`;
 const STEP_COLUMNS = `run_id, id, kind, target, status, attempt, failures, exit_code, started_at, finished_at,
   ready_at, outputs, error, completed_seq, depends_on, name, result, ord`;
 const CHANNEL = 'baton_changes';
@@ -56,7 +56,7 @@ export class PgStore implements Store {
   readonly ordered = false;
   private readonly db: PgDb;
   private listener: pg.Client | undefined;
-  private readonly watchers = new Set<() => void>();
+  private readonly watchers = new Set<(runId?: string) => void>();
   private closed = false;
 
   constructor(private readonly options: PgStoreOptions) {
@@ -102,9 +102,43 @@ export class PgStore implements Store {
     return row?.due ?? null;
   }
 
+  claimCodeRuns(req: Omit<ClaimRequest, 'runId'>): Promise<string[]> {
+    return this.db.tx(async (tx) =>
+      (
+        await tx.q<{ id: string }>(
+          `UPDATE runs SET owner = $1, lease_until = $2 WHERE id IN (
+             SELECT id FROM runs WHERE kind = 'code' AND status IN ('running', 'waiting', 'compensating')
+               AND (owner IS NULL OR lease_until < $3) ORDER BY created_at LIMIT $4 FOR UPDATE SKIP LOCKED)
+           RETURNING id`,
+          [req.owner, tx.now + req.leaseMs, tx.now, req.limit],
+        )
+      ).map((r) => r.id),
+    );
+  }
+
+  renewRuns(runIds: readonly string[], owner: string, leaseMs: number): Promise<string[]> {
+    if (runIds.length === 0) return Promise.resolve([]);
+    return this.db.tx(async (tx) => {
+      const kept = new Set(
+        (
+          await tx.q<{ id: string }>(
+            `UPDATE runs SET lease_until = $1 WHERE id = ANY($2::text[]) AND owner = $3 AND status IN ('running', 'waiting', 'compensating') RETURNING id`,
+            [tx.now + leaseMs, [...runIds], owner],
+          )
+        ).map((r) => r.id),
+      );
+      return runIds.filter((id) => !kept.has(id));
+    });
+  }
+
+  async releaseRun(runId: string, owner: string): Promise<void> {
+    await this.db.q('UPDATE runs SET owner = NULL, lease_until = NULL WHERE id = $1 AND owner = $2', [runId, owner]);
+    await this.notify(runId);
+  }
+
   async unsettledRuns(limit: number, quietSince: number): Promise<string[]> {
     const rows = await this.db.q<{ id: string }>(
-      `SELECT id FROM runs r WHERE owner IS NULL AND status IN ('running', 'compensating') AND open_steps = 0
+      `SELECT id FROM runs r WHERE owner IS NULL AND kind = 'file' AND status IN ('running', 'compensating') AND open_steps = 0
          AND (SELECT MAX(at) FROM events e WHERE e.run_id = r.id) < $1 LIMIT $2`,
       [quietSince, limit],
     );
@@ -215,7 +249,7 @@ export class PgStore implements Store {
     return (await this.db.q<{ id: string }>('SELECT id FROM runs WHERE parent_id = $1 ORDER BY created_at, id', [runId])).map((r) => r.id);
   }
 
-  watch(listener: () => void): () => void {
+  watch(listener: (runId?: string) => void): () => void {
     this.watchers.add(listener);
     if (!this.listener) void this.listen();
     return () => {
@@ -239,7 +273,7 @@ export class PgStore implements Store {
       const next = Math.min(1000, Math.max(10, delay * 2));
       setTimeout(() => void this.listen(next), next).unref();
     };
-    client.on('notification', () => this.tellWatchers());
+    client.on('notification', (n) => this.tellWatchers(n.payload));
     client.on('error', again);
     client.on('end', again);
     try {
@@ -251,8 +285,8 @@ export class PgStore implements Store {
     }
   }
 
-  private tellWatchers(): void {
-    for (const w of [...this.watchers]) w();
+  private tellWatchers(runId?: string): void {
+    for (const w of [...this.watchers]) w(runId);
   }
 
   private async notify(runId: string): Promise<void> {

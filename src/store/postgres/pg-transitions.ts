@@ -5,6 +5,7 @@
  * ready steps with FOR UPDATE SKIP LOCKED, so many workers claim at once
  * without waiting on each other or taking the same step.
  */
+import { isCodeRef } from '../../core/workflow-code.js';
 import type { AttemptOutcome, Claim, ClaimRequest, FinishResult, NewRun, RunResultFields } from '../store.js';
 import type { Tx } from './pg-db.js';
 
@@ -24,13 +25,14 @@ export async function event(tx: Tx, runId: string, type: string, stepId?: string
 
 export async function createRun(tx: Tx, run: NewRun, owner: string | null): Promise<void> {
   const now = tx.now;
-  await tx.q(`INSERT INTO runs (id, workflow, status, created_at, started_at, owner, open_steps, parent_id) VALUES ($1, $2, 'running', $3, $3, $4, $5, $6)`, [
+  await tx.q(`INSERT INTO runs (id, workflow, status, created_at, started_at, owner, open_steps, parent_id, kind) VALUES ($1, $2, 'running', $3, $3, $4, $5, $6, $7)`, [
     run.id,
     run.workflow,
     now,
     owner,
     run.steps.length,
     run.parentId ?? null,
+    isCodeRef(run.definition) ? 'code' : 'file',
   ]);
   await tx.q('INSERT INTO run_payloads (run_id, input, definition) VALUES ($1, $2, $3)', [run.id, JSON.stringify(run.input), JSON.stringify(run.definition)]);
   if (run.steps.length > 0) {

@@ -52,7 +52,7 @@ export interface SqliteStoreOptions {
 }
 
 const RUN_COLUMNS = `r.id, r.workflow, r.status, r.run_attempt, p.input, p.definition, r.created_at, r.started_at,
-  r.finished_at, r.owner, r.error, r.then_status, r.parent_id, r.wake_at`;
+  r.finished_at, r.owner, r.error, r.then_status, r.parent_id, r.wake_at, r.lease_until`;
 
 const STEP_COLUMNS = `run_id, id, kind, target, status, attempt, failures, exit_code, started_at, finished_at,
   ready_at, outputs, error, completed_seq, depends_on, name, result, ord`;
@@ -126,12 +126,42 @@ export class SqliteStore implements Store {
     });
   }
 
+  claimCodeRuns(req: Omit<ClaimRequest, 'runId'>): Promise<string[]> {
+    return this.tx.write(() => {
+      const now = this.clock.now();
+      return (
+        this.db
+          .prepare(
+            `UPDATE runs SET owner = ?, lease_until = ? WHERE id IN (
+               SELECT id FROM runs WHERE kind = 'code' AND status IN ('running', 'waiting', 'compensating')
+                 AND (owner IS NULL OR lease_until < ?) ORDER BY created_at LIMIT ?)
+             RETURNING id`,
+          )
+          .all(req.owner, now + req.leaseMs, now, req.limit) as Array<{ id: string }>
+      ).map((r) => r.id);
+    });
+  }
+
+  renewRuns(runIds: readonly string[], owner: string, leaseMs: number): Promise<string[]> {
+    return this.tx.write(() => {
+      const renew = this.db.prepare(`UPDATE runs SET lease_until = ? WHERE id = ? AND owner = ? AND status IN ('running', 'waiting', 'compensating')`);
+      const until = this.clock.now() + leaseMs;
+      return runIds.filter((id) => renew.run(until, id, owner).changes === 0);
+    });
+  }
+
+  releaseRun(runId: string, owner: string): Promise<void> {
+    return this.tx.write(() => {
+      this.db.prepare('UPDATE runs SET owner = NULL, lease_until = NULL WHERE id = ? AND owner = ?').run(runId, owner);
+    });
+  }
+
   unsettledRuns(limit: number, quietSince: number): Promise<string[]> {
     return this.tx.read(() =>
       (
         this.db
           .prepare(
-            `SELECT id FROM runs r WHERE owner IS NULL AND status IN ('running', 'compensating') AND open_steps = 0
+            `SELECT id FROM runs r WHERE owner IS NULL AND kind = 'file' AND status IN ('running', 'compensating') AND open_steps = 0
                AND (SELECT MAX(at) FROM events e WHERE e.run_id = r.id) < ? LIMIT ?`,
           )
           .all(quietSince, limit) as Array<{ id: string }>
@@ -242,7 +272,7 @@ export class SqliteStore implements Store {
     return this.tx.read(() => (this.db.prepare('SELECT id FROM runs WHERE parent_id = ? ORDER BY created_at, id').all(runId) as Array<{ id: string }>).map((r) => r.id));
   }
 
-  watch(listener: () => void): () => void {
+  watch(listener: (runId?: string) => void): () => void {
     return this.watcher.add(listener);
   }
 

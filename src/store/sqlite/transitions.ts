@@ -7,6 +7,7 @@
  */
 import type { Database, Statement } from 'better-sqlite3';
 import type { Clock } from '../../core/clock.js';
+import { isCodeRef } from '../../core/workflow-code.js';
 import type { AttemptOutcome, Claim, ClaimRequest, FinishResult, NewRun, RunResultFields } from '../store.js';
 
 interface ClaimedRecord {
@@ -30,8 +31,8 @@ export class Transitions {
   ) {
     const p = (sql: string) => db.prepare(sql);
     this.s = {
-      insertRun: p(`INSERT INTO runs (id, workflow, status, created_at, started_at, owner, open_steps, parent_id)
-        VALUES (?, ?, 'running', ?, ?, ?, ?, ?)`),
+      insertRun: p(`INSERT INTO runs (id, workflow, status, created_at, started_at, owner, open_steps, parent_id, kind)
+        VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?)`),
       insertPayload: p(`INSERT INTO run_payloads (run_id, input, definition) VALUES (?, ?, ?)`),
       insertStep: p(`INSERT INTO steps (run_id, id, status, deps_unmet, depends_on, ready_at, ord)
         VALUES (?, ?, ?, ?, ?, ?, ?)`),
@@ -129,7 +130,7 @@ export class Transitions {
 
   createRun(run: NewRun, owner: string | null): void {
     const now = this.clock.now();
-    this.st('insertRun').run(run.id, run.workflow, now, now, owner, run.steps.length, run.parentId ?? null);
+    this.st('insertRun').run(run.id, run.workflow, now, now, owner, run.steps.length, run.parentId ?? null, isCodeRef(run.definition) ? 'code' : 'file');
     this.st('insertPayload').run(run.id, JSON.stringify(run.input), JSON.stringify(run.definition));
     const insertStep = this.st('insertStep');
     const insertEdge = this.st('insertEdge');

@@ -1,0 +1,6 @@
+-- Code runs submitted to workers: a run-level lease (the worker executing a
+-- code run holds it and renews it; when it lapses, another worker replays
+-- the run from its journal), and the run's kind, to find them.
+ALTER TABLE runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'file';
+ALTER TABLE runs ADD COLUMN lease_until BIGINT;
+CREATE INDEX runs_code_open ON runs (created_at) WHERE kind = 'code' AND status IN ('running', 'waiting', 'compensating');
