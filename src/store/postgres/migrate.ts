@@ -13,10 +13,16 @@ const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
 /** pg_advisory_xact_lock key: "baton" as an integer. */
 const LOCK = 0x6261746f6e;
 
-export async function migrate(db: PgDb, dir = MIGRATIONS_DIR): Promise<void> {
+export async function migrate(db: PgDb, dir = MIGRATIONS_DIR, first?: string): Promise<void> {
   const files = readdirSync(dir)
     .filter((f) => /^\d{4}_.+\.sql$/.test(f))
     .sort();
+  if (first) {
+    await db.tx(async (tx) => {
+      await tx.q('SELECT pg_advisory_xact_lock($1)', [LOCK]);
+      await tx.q(first);
+    });
+  }
   for (const name of files) {
     const version = Number(name.slice(0, 4));
     await db.tx(async (tx) => {

@@ -64,8 +64,10 @@ export class PgStore implements Store {
   }
 
   async migrate(): Promise<void> {
-    if (this.options.schema) await this.db.q(`CREATE SCHEMA IF NOT EXISTS "${this.options.schema.replace(/"/g, '""')}"`);
-    await migrate(this.db);
+    const schema = this.options.schema;
+    // Under the migrations' lock: two processes creating the same schema at once would collide.
+    if (schema) await migrate(this.db, undefined, `CREATE SCHEMA IF NOT EXISTS "${schema.replace(/"/g, '""')}"`);
+    else await migrate(this.db);
   }
 
   async close(): Promise<void> {
