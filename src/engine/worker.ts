@@ -14,6 +14,7 @@
  * with, and replays the journal; when its lease lapses (the worker died),
  * another worker takes the run over and replays it.
  */
+import { formatDuration } from '../core/duration.js';
 import { isFinalRun } from '../core/states.js';
 import { isCodeRef } from '../core/workflow-code.js';
 import type { WorkflowDef } from '../core/model.js';
@@ -290,6 +291,7 @@ export class Worker {
   private async sweep(): Promise<void> {
     try {
       if ((await this.engine.store.sweepExpired()) > 0) this.pump();
+      for (const runId of await this.engine.store.overdueRuns(this.engine.clockNow, 20)) await this.timeOut(runId);
       for (const runId of await this.engine.store.unsettledRuns(20, this.engine.clockNow - this.leaseMs)) {
         const ctx = await this.context(runId);
         if (ctx) await this.settle(runId, ctx, undefined);
@@ -297,6 +299,15 @@ export class Worker {
     } catch (error) {
       this.warn(`sweep failed: ${(error as Error).message}`);
     }
+  }
+
+  /** A run past its timeout: its open steps are cancelled (running ones stop where they run), then it settles timed_out (rollbacks first). */
+  private async timeOut(runId: string): Promise<void> {
+    const ctx = await this.context(runId);
+    if (!ctx) return;
+    const reason = `run timed out after ${formatDuration(ctx.def.timeoutMs ?? 0)}`;
+    await this.engine.store.cancelSteps(runId, reason);
+    await this.settle(runId, ctx, { kind: 'timed_out', reason });
   }
 
   private checkIdle(): void {

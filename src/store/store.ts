@@ -259,6 +259,8 @@ export interface Store {
    * epoch): a live worker may be settling one right now.
    */
   unsettledRuns(limit: number, quietSince: number): Promise<string[]>;
+  /** File runs for workers still running past their deadline (their timeout). */
+  overdueRuns(now: number, limit: number): Promise<string[]>;
   /** Extend the leases of claims still held; returns the ones that were lost. */
   heartbeat(claims: readonly Claim[], leaseMs: number): Promise<Claim[]>;
 

@@ -99,6 +99,33 @@ describe('baton worker on PostgreSQL', () => {
     expect(lines.length - 5).toBeLessThanOrEqual(1);
   }, 60_000);
 
+  it('a run timeout is enforced by the workers: its steps stop, its rollbacks run, it ends timed_out', async () => {
+    box = new Sandbox();
+    const file = box.write(
+      'late.yaml',
+      [
+        'name: late',
+        'timeout: 1s',
+        'tasks:',
+        '  - id: book',
+        '    command: echo booked >> effects.txt',
+        '    rollback: echo unbooked >> effects.txt',
+        '  - id: wait',
+        '    dependsOn: book',
+        '    command: sleep 31.5',
+        '',
+      ].join('\n'),
+    );
+    const w = worker('a', ['--sweep', '200ms']);
+    const r = await box.run(['run', file, '--db', DB]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/run \S+ timed_out/);
+    expect(box.lines('effects.txt')).toEqual(['booked', 'unbooked']);
+    await until(() => processesWith('sleep 31.5').length === 0, 5000);
+    w.child.kill('SIGTERM');
+    await w.done;
+  }, 40_000);
+
   it('baton cancel reaches the worker running the step, which ends its process group', async () => {
     box = new Sandbox();
     const file = box.write('long.yaml', ['name: long', 'tasks:', '  - id: wait', '    command: sleep 47.5', ''].join('\n'));

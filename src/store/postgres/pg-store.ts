@@ -138,6 +138,14 @@ export class PgStore implements Store {
     await this.notify(runId);
   }
 
+  async overdueRuns(now: number, limit: number): Promise<string[]> {
+    const rows = await this.db.q<{ id: string }>(
+      `SELECT id FROM runs WHERE deadline < $1 AND status = 'running' AND owner IS NULL AND kind = 'file' ORDER BY deadline LIMIT $2`,
+      [now, limit],
+    );
+    return rows.map((r) => r.id);
+  }
+
   async unsettledRuns(limit: number, quietSince: number): Promise<string[]> {
     const rows = await this.db.q<{ id: string }>(
       `SELECT id FROM runs r WHERE owner IS NULL AND kind = 'file' AND status IN ('running', 'compensating') AND open_steps = 0

@@ -25,7 +25,8 @@ export async function event(tx: Tx, runId: string, type: string, stepId?: string
 
 export async function createRun(tx: Tx, run: NewRun, owner: string | null): Promise<void> {
   const now = tx.now;
-  await tx.q(`INSERT INTO runs (id, workflow, status, created_at, started_at, owner, open_steps, parent_id, kind) VALUES ($1, $2, 'running', $3, $3, $4, $5, $6, $7)`, [
+  const timeoutMs = run.definition.timeoutMs;
+  await tx.q(`INSERT INTO runs (id, workflow, status, created_at, started_at, owner, open_steps, parent_id, kind, deadline) VALUES ($1, $2, 'running', $3, $3, $4, $5, $6, $7, $8)`, [
     run.id,
     run.workflow,
     now,
@@ -33,6 +34,7 @@ export async function createRun(tx: Tx, run: NewRun, owner: string | null): Prom
     run.steps.length,
     run.parentId ?? null,
     isCodeRef(run.definition) ? 'code' : 'file',
+    timeoutMs !== undefined ? now + timeoutMs : null,
   ]);
   await tx.q('INSERT INTO run_payloads (run_id, input, definition) VALUES ($1, $2, $3)', [run.id, JSON.stringify(run.input), JSON.stringify(run.definition)]);
   if (run.steps.length > 0) {

@@ -156,6 +156,16 @@ export class SqliteStore implements Store {
     });
   }
 
+  overdueRuns(now: number, limit: number): Promise<string[]> {
+    return this.tx.read(() =>
+      (
+        this.db
+          .prepare(`SELECT id FROM runs WHERE deadline < ? AND status = 'running' AND owner IS NULL AND kind = 'file' ORDER BY deadline LIMIT ?`)
+          .all(now, limit) as Array<{ id: string }>
+      ).map((r) => r.id),
+    );
+  }
+
   unsettledRuns(limit: number, quietSince: number): Promise<string[]> {
     return this.tx.read(() =>
       (

@@ -31,8 +31,8 @@ export class Transitions {
   ) {
     const p = (sql: string) => db.prepare(sql);
     this.s = {
-      insertRun: p(`INSERT INTO runs (id, workflow, status, created_at, started_at, owner, open_steps, parent_id, kind)
-        VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?)`),
+      insertRun: p(`INSERT INTO runs (id, workflow, status, created_at, started_at, owner, open_steps, parent_id, kind, deadline)
+        VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)`),
       insertPayload: p(`INSERT INTO run_payloads (run_id, input, definition) VALUES (?, ?, ?)`),
       insertStep: p(`INSERT INTO steps (run_id, id, status, deps_unmet, depends_on, ready_at, ord)
         VALUES (?, ?, ?, ?, ?, ?, ?)`),
@@ -130,7 +130,8 @@ export class Transitions {
 
   createRun(run: NewRun, owner: string | null): void {
     const now = this.clock.now();
-    this.st('insertRun').run(run.id, run.workflow, now, now, owner, run.steps.length, run.parentId ?? null, isCodeRef(run.definition) ? 'code' : 'file');
+    const timeoutMs = run.definition.timeoutMs;
+    this.st('insertRun').run(run.id, run.workflow, now, now, owner, run.steps.length, run.parentId ?? null, isCodeRef(run.definition) ? 'code' : 'file', timeoutMs !== undefined ? now + timeoutMs : null);
     this.st('insertPayload').run(run.id, JSON.stringify(run.input), JSON.stringify(run.definition));
     const insertStep = this.st('insertStep');
     const insertEdge = this.st('insertEdge');
