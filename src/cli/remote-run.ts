@@ -65,6 +65,12 @@ export class RemoteRun implements EventSource {
     return () => this.emitter.off(name, listener);
   }
 
+  /** Follow from now on: what the run did before is not shown again. */
+  async skipHistory(): Promise<void> {
+    this.eventSeq = (await this.store.getEvents(this.runId)).at(-1)?.seq ?? 0;
+    this.logSeq = (await this.store.getLogs({ runId: this.runId })).at(-1)?.seq ?? 0;
+  }
+
   start(): RunHandle {
     this.stopWatch = this.store.watch(() => this.read());
     this.poll = setInterval(() => this.read(), 1000);

@@ -237,8 +237,9 @@ export interface Store {
    */
   claimSteps(req: ClaimRequest): Promise<Claim[]>;
   /**
-   * Claim up to `limit` claimable steps of file workflows in any run (a
-   * worker's claim), oldest readiness first, as claimSteps does for one run.
+   * Claim up to `limit` claimable steps of file workflows in any run
+   * submitted for workers (no owner: a run a process drives is left to it),
+   * oldest readiness first, as claimSteps does for one run.
    */
   claimAny(req: Omit<ClaimRequest, 'runId'>): Promise<Claim[]>;
   /** Earliest time a retrying step of any run becomes due, or null. */
@@ -306,7 +307,7 @@ export interface Store {
    * are reset, deps recounted, the run goes back to running with runAttempt+1.
    * Returns the ids of the reset steps.
    */
-  resetForRetry(runId: string, owner: string): Promise<string[]>;
+  resetForRetry(runId: string, owner: string | null): Promise<string[]>;
 
   /**
    * Code runs. Each write is refused (false) unless `owner` still owns the run.

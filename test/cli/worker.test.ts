@@ -126,6 +126,26 @@ describe('baton worker on PostgreSQL', () => {
     await w.done;
   }, 40_000);
 
+  it('baton retry --db hands the failed steps back to the workers and follows them', async () => {
+    box = new Sandbox();
+    const file = box.write(
+      'fix.yaml',
+      ['name: fix', 'tasks:', '  - id: ok', '    command: echo ok >> effects.txt', '  - id: needs-fix', '    dependsOn: ok', '    command: test -f fixed && echo fixed >> effects.txt', ''].join('\n'),
+    );
+    const w = worker('a');
+    const first = await box.run(['run', file, '--db', DB]);
+    expect(first.code).toBe(1);
+    const runId = /run (\S+) failed/.exec(first.stdout)?.[1] ?? '';
+    box.write('fixed', '');
+    const again = await box.run(['retry', runId, '--db', DB]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).not.toContain('[ok]');
+    expect(again.stdout).toContain('[needs-fix] ✓ succeeded');
+    expect(box.lines('effects.txt')).toEqual(['ok', 'fixed']);
+    w.child.kill('SIGTERM');
+    await w.done;
+  }, 40_000);
+
   it('baton cancel reaches the worker running the step, which ends its process group', async () => {
     box = new Sandbox();
     const file = box.write('long.yaml', ['name: long', 'tasks:', '  - id: wait', '    command: sleep 47.5', ''].join('\n'));

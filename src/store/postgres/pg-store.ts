@@ -197,7 +197,7 @@ export class PgStore implements Store {
     return this.db.tx((tx) => t.setRunStatus(tx, runId, from, to, fields));
   }
 
-  resetForRetry(runId: string, owner: string): Promise<string[]> {
+  resetForRetry(runId: string, owner: string | null): Promise<string[]> {
     return this.db.tx((tx) => t.resetForRetry(tx, runId, owner));
   }
 

@@ -114,7 +114,8 @@ export async function claimAny(tx: Tx, req: Omit<ClaimRequest, 'runId'>): Promis
     `WITH picked AS (
        SELECT run_id, id FROM steps
        WHERE status IN ('ready', 'retrying') AND ready_at <= $3 AND kind IN ('task', 'rollback')
-       ORDER BY ready_at, ord LIMIT $4 FOR UPDATE SKIP LOCKED),
+         AND EXISTS (SELECT 1 FROM runs r WHERE r.id = steps.run_id AND r.owner IS NULL)
+       ORDER BY ready_at, ord LIMIT $4 FOR UPDATE OF steps SKIP LOCKED),
      claimed AS (
        UPDATE steps s SET status = 'running', attempt = s.attempt + 1, epoch = s.epoch + 1,
          lease_owner = $1, lease_until = $2, started_at = COALESCE(s.started_at, $3)
@@ -303,7 +304,7 @@ export async function setRunStatus(tx: Tx, runId: string, from: readonly string[
   return true;
 }
 
-export async function resetForRetry(tx: Tx, runId: string, owner: string): Promise<string[]> {
+export async function resetForRetry(tx: Tx, runId: string, owner: string | null): Promise<string[]> {
   const reset = (
     await tx.q<{ id: string }>(
       `UPDATE steps SET status = 'pending', failures = 0, exit_code = NULL, error = NULL, outputs = NULL, started_at = NULL, finished_at = NULL,

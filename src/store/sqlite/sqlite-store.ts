@@ -286,7 +286,7 @@ export class SqliteStore implements Store {
     return this.watcher.add(listener);
   }
 
-  resetForRetry(runId: string, owner: string): Promise<string[]> {
+  resetForRetry(runId: string, owner: string | null): Promise<string[]> {
     return this.tx.write(() => this.transitions.resetForRetry(runId, owner));
   }
 

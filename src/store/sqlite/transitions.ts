@@ -52,6 +52,7 @@ export class Transitions {
         WHERE (run_id, id) IN (
           SELECT run_id, id FROM steps
           WHERE status IN ('ready', 'retrying') AND ready_at <= ? AND kind IN ('task', 'rollback')
+            AND EXISTS (SELECT 1 FROM runs r WHERE r.id = steps.run_id AND r.owner IS NULL)
           ORDER BY ready_at, ord LIMIT ?)
         RETURNING run_id, id, kind, attempt, epoch, failures, deps_not_ok, target`),
       insertAttempt: p(`INSERT INTO attempts (run_id, step_id, attempt, status, owner, started_at) VALUES (?, ?, ?, 'running', ?, ?)`),
@@ -309,7 +310,7 @@ export class Transitions {
     return true;
   }
 
-  resetForRetry(runId: string, owner: string): string[] {
+  resetForRetry(runId: string, owner: string | null): string[] {
     const now = this.clock.now();
     const reset = (this.st('resetSteps').all(runId) as Array<{ id: string }>).map((r) => r.id);
     for (const r of this.st('resetJournal').all(runId) as Array<{ id: string }>) reset.push(r.id);
