@@ -242,7 +242,7 @@ export interface Store {
    * oldest readiness first, as claimSteps does for one run.
    */
   claimAny(req: Omit<ClaimRequest, 'runId'>): Promise<Claim[]>;
-  /** Earliest time a retrying step of any run becomes due, or null. */
+  /** Earliest time a retrying step of any run submitted for workers becomes due, or null. */
   nextDueAny(): Promise<number | null>;
   /**
    * Code runs that need a process: submitted for workers (no owner) or whose

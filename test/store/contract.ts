@@ -231,10 +231,16 @@ export function storeContract(backend: string, factory: StoreFactory, skip: Reco
       expect(got).toMatchObject({ workflow: 'wf', input: { a: 1 }, definition: DEF });
     });
 
-    t('a worker claims ready steps of any run, oldest first, and learns the next retry', async () => {
-      const r1 = await newRun([{ id: 'a', dependsOn: [] }, { id: 'b', dependsOn: ['a'] }]);
+    t('a worker claims ready steps of any run submitted for workers, oldest first, and learns the next retry', async () => {
+      const submit = async (steps: NewStep[]) => {
+        const id = `run${++n}`;
+        await store.createRun({ id, workflow: 'wf', definition: DEF, input: {}, steps }, null);
+        return id;
+      };
+      await newRun([{ id: 'driven', dependsOn: [] }]);
+      const r1 = await submit([{ id: 'a', dependsOn: [] }, { id: 'b', dependsOn: ['a'] }]);
       clock.advance(10);
-      const r2 = await newRun([{ id: 'x', dependsOn: [] }]);
+      const r2 = await submit([{ id: 'x', dependsOn: [] }]);
       const first = await store.claimAny({ owner: OWNER, limit: 1, leaseMs: LEASE });
       expect(first.map((c) => [c.runId, c.stepId])).toEqual([[r1, 'a']]);
       const rest = await store.claimAny({ owner: OWNER, limit: 10, leaseMs: LEASE });

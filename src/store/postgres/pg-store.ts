@@ -100,7 +100,8 @@ export class PgStore implements Store {
   }
 
   async nextDueAny(): Promise<number | null> {
-    const [row] = await this.db.q<{ due: number | null }>(`SELECT MIN(ready_at) AS due FROM steps WHERE status IN ('ready', 'retrying') AND kind IN ('task', 'rollback')`);
+    const [row] = await this.db.q<{ due: number | null }>(`SELECT MIN(ready_at) AS due FROM steps WHERE status IN ('ready', 'retrying') AND kind IN ('task', 'rollback')
+          AND EXISTS (SELECT 1 FROM runs r WHERE r.id = steps.run_id AND r.owner IS NULL)`);
     return row?.due ?? null;
   }
 

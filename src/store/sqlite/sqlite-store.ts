@@ -120,7 +120,8 @@ export class SqliteStore implements Store {
   nextDueAny(): Promise<number | null> {
     return this.tx.read(() => {
       const row = this.db
-        .prepare(`SELECT MIN(ready_at) AS due FROM steps WHERE status IN ('ready', 'retrying') AND kind IN ('task', 'rollback')`)
+        .prepare(`SELECT MIN(ready_at) AS due FROM steps WHERE status IN ('ready', 'retrying') AND kind IN ('task', 'rollback')
+          AND EXISTS (SELECT 1 FROM runs r WHERE r.id = steps.run_id AND r.owner IS NULL)`)
         .get() as { due: number | null };
       return row.due;
     });
