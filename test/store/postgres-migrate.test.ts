@@ -21,7 +21,7 @@ await s.migrate(); await s.close();`;
     await client.connect();
     try {
       const rows = (await client.query(`SELECT version, name FROM "${schema}".baton_migrations ORDER BY version`)).rows as Array<{ version: number; name: string }>;
-      expect(rows.map((r) => r.version)).toEqual([1, 2]);
+      expect(rows.map((r) => r.version)).toEqual([1, 2, 3]);
       const tables = (await client.query(`SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = $1`, [schema])).rows[0] as { n: number };
       expect(tables.n).toBe(9);
     } finally {

@@ -160,14 +160,40 @@ export class PgStore implements Store {
     return this.db.tx((tx) => t.heartbeat(tx, claims, leaseMs));
   }
 
-  finishStep(claim: Claim, outcome: AttemptOutcome): Promise<FinishResult> {
-    return this.db.tx(async (tx) => {
-      const result = await t.finish(tx, claim, outcome);
-      // Steps it released may wait for another worker (delivered on commit).
-      const retry = outcome.status === 'failed' && outcome.retryAt !== undefined;
-      if (result.accepted && !retry && result.openSteps > 0) await tx.q('SELECT pg_notify($1, $2)', [CHANNEL, claim.runId]);
-      return result;
-    });
+  /** One statement, one round trip, one commit (the function baton_finish, migration 0003). */
+  async finishStep(claim: Claim, outcome: AttemptOutcome): Promise<FinishResult> {
+    let status: string;
+    let exitCode: number | null = null;
+    let error: string | null = null;
+    let readyAt: number | null = null;
+    let outputs: string | null = null;
+    if (outcome.status === 'succeeded') {
+      status = 'succeeded';
+      exitCode = outcome.exitCode ?? null;
+      outputs = outcome.outputs ? JSON.stringify(outcome.outputs) : null;
+    } else if (outcome.status === 'failed') {
+      status = outcome.retryAt !== undefined ? 'retrying' : 'failed';
+      exitCode = outcome.exitCode ?? null;
+      error = outcome.error;
+      readyAt = outcome.retryAt ?? null;
+      outputs = outcome.outputs ? JSON.stringify(outcome.outputs) : null;
+    } else {
+      status = 'skipped';
+      error = outcome.reason;
+    }
+    const [row] = await this.db.q<{ accepted: boolean; open_steps: number }>('SELECT * FROM baton_finish($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)', [
+      claim.runId,
+      claim.stepId,
+      claim.epoch,
+      claim.attempt,
+      this.options.clock?.now() ?? null,
+      status,
+      exitCode,
+      outputs,
+      error,
+      readyAt,
+    ]);
+    return { accepted: row?.accepted ?? false, openSteps: row?.open_steps ?? 0 };
   }
 
   recoverRun(runId: string): Promise<number> {

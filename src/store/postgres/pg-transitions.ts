@@ -1,12 +1,13 @@
 /**
  * @module store/postgres/pg-transitions
  * The guarded step and run transitions on PostgreSQL, each inside one
- * transaction: the same rules as store/sqlite/transitions.ts. Claims take
+ * transaction: the same rules as store/sqlite/transitions.ts. (A step's
+ * finish is the function baton_finish, migration 0003: one round trip.) Claims take
  * ready steps with FOR UPDATE SKIP LOCKED, so many workers claim at once
  * without waiting on each other or taking the same step.
  */
 import { isCodeRef } from '../../core/workflow-code.js';
-import type { AttemptOutcome, Claim, ClaimRequest, FinishResult, NewRun, RunResultFields } from '../store.js';
+import type { Claim, ClaimRequest, NewRun, RunResultFields } from '../store.js';
 import type { Tx } from './pg-db.js';
 
 const FINAL = `('succeeded', 'failed', 'skipped', 'cancelled', 'compensated')`;
@@ -145,84 +146,6 @@ export async function heartbeat(tx: Tx, claims: readonly Claim[], leaseMs: numbe
   return lost;
 }
 
-async function openSteps(tx: Tx, runId: string): Promise<number> {
-  const [row] = await tx.q<{ open_steps: number }>('SELECT open_steps FROM runs WHERE id = $1', [runId]);
-  return row?.open_steps ?? 0;
-}
-
-export async function finish(tx: Tx, claim: Claim, outcome: AttemptOutcome): Promise<FinishResult> {
-  const now = tx.now;
-  const { runId, stepId, attempt } = claim;
-  let status: string;
-  let exitCode: number | null = null;
-  let error: string | null = null;
-  let readyAt: number | null = null;
-  let outputs: string | null = null;
-  let failed = 0;
-  if (outcome.status === 'succeeded') {
-    status = 'succeeded';
-    exitCode = outcome.exitCode ?? null;
-    outputs = outcome.outputs ? JSON.stringify(outcome.outputs) : null;
-  } else if (outcome.status === 'failed') {
-    status = outcome.retryAt !== undefined ? 'retrying' : 'failed';
-    exitCode = outcome.exitCode ?? null;
-    error = outcome.error;
-    readyAt = outcome.retryAt ?? null;
-    outputs = outcome.outputs ? JSON.stringify(outcome.outputs) : null;
-    failed = 1;
-  } else {
-    status = 'skipped';
-    error = outcome.reason;
-  }
-  const [row] = await tx.q<{ kind: string; target: string | null }>(
-    `UPDATE steps SET status = $1, finished_at = $2, exit_code = $3, outputs = $4, error = $5, failures = failures + $6, ready_at = $7,
-       lease_owner = NULL, lease_until = NULL
-     WHERE run_id = $8 AND id = $9 AND status = 'running' AND epoch = $10 RETURNING kind, target`,
-    [status, now, exitCode, outputs, error, failed, readyAt, runId, stepId, claim.epoch],
-  );
-  if (!row) return { accepted: false, openSteps: await openSteps(tx, runId) };
-  if (status === 'skipped') {
-    await tx.q('DELETE FROM attempts WHERE run_id = $1 AND step_id = $2 AND attempt = $3', [runId, stepId, attempt]);
-    await tx.q('UPDATE steps SET attempt = attempt - 1 WHERE run_id = $1 AND id = $2', [runId, stepId]);
-    await event(tx, runId, 'step:skipped', stepId, null, { reason: error });
-  } else {
-    await tx.q('UPDATE attempts SET status = $1, finished_at = $2, exit_code = $3, error = $4 WHERE run_id = $5 AND step_id = $6 AND attempt = $7', [
-      status === 'succeeded' ? 'succeeded' : 'failed',
-      now,
-      exitCode,
-      error,
-      runId,
-      stepId,
-      attempt,
-    ]);
-    const data: Record<string, unknown> = { exitCode };
-    if (error !== null) data.error = error;
-    if (readyAt !== null) data.retryAt = readyAt;
-    await event(tx, runId, `step:${status}`, stepId, attempt, data);
-  }
-  if (status === 'retrying') return { accepted: true, openSteps: await openSteps(tx, runId) };
-  if (row.kind === 'rollback' && status === 'succeeded' && row.target) {
-    await tx.q(`UPDATE steps SET status = 'compensated' WHERE run_id = $1 AND id = $2 AND status = 'succeeded'`, [runId, row.target]);
-  }
-  const notOk = status === 'succeeded' || row.kind === 'rollback' ? 0 : 1;
-  await tx.q(
-    `UPDATE steps SET deps_unmet = deps_unmet - 1, deps_not_ok = deps_not_ok + $1,
-       status = CASE WHEN deps_unmet = 1 THEN 'ready' ELSE status END,
-       ready_at = CASE WHEN deps_unmet = 1 THEN $2 ELSE ready_at END
-     WHERE run_id = $3 AND status = 'pending' AND id IN (SELECT step_id FROM step_edges WHERE run_id = $3 AND dep_id = $4)`,
-    [notOk, now, runId, stepId],
-  );
-  if (status === 'succeeded') {
-    const [c] = await tx.q<{ open_steps: number; completed_seq: number }>(
-      'UPDATE runs SET open_steps = open_steps - 1, completed_seq = completed_seq + 1 WHERE id = $1 RETURNING open_steps, completed_seq',
-      [runId],
-    );
-    await tx.q('UPDATE steps SET completed_seq = $1 WHERE run_id = $2 AND id = $3', [c?.completed_seq, runId, stepId]);
-    return { accepted: true, openSteps: c?.open_steps ?? 0 };
-  }
-  const [c] = await tx.q<{ open_steps: number }>('UPDATE runs SET open_steps = open_steps - 1 WHERE id = $1 RETURNING open_steps', [runId]);
-  return { accepted: true, openSteps: c?.open_steps ?? 0 };
-}
 
 async function crashed(tx: Tx, runId: string, stepId: string, attempt: number, why: string): Promise<void> {
   await tx.q(`UPDATE attempts SET status = 'crashed', finished_at = $1, error = $2 WHERE run_id = $3 AND step_id = $4 AND attempt = $5 AND status = 'running'`, [
