@@ -96,7 +96,7 @@ export class PgStore implements Store {
   }
 
   claimAny(req: Omit<ClaimRequest, 'runId'>): Promise<Claim[]> {
-    return this.db.tx((tx) => t.claimAny(tx, req));
+    return t.claimAny((sql, params) => this.db.q(sql, params), req, this.options.clock?.now() ?? null);
   }
 
   async nextDueAny(): Promise<number | null> {

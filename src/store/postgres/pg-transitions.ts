@@ -109,26 +109,30 @@ export async function claim(tx: Tx, req: ClaimRequest): Promise<Claim[]> {
   });
 }
 
-export async function claimAny(tx: Tx, req: Omit<ClaimRequest, 'runId'>): Promise<Claim[]> {
-  const now = tx.now;
-  const rows = await tx.q<ClaimedRecord & { run_id: string }>(
-    `WITH picked AS (
+/**
+ * A worker's claim, one statement on its own (one round trip, one commit):
+ * the time is the injected clock's, else the database's.
+ */
+export async function claimAny(q: Tx['q'], req: Omit<ClaimRequest, 'runId'>, now: number | null): Promise<Claim[]> {
+  const rows = await q<ClaimedRecord & { run_id: string }>(
+    `WITH clock AS (SELECT COALESCE($3::bigint, (extract(epoch from clock_timestamp()) * 1000)::bigint) AS now),
+     picked AS (
        SELECT run_id, id FROM steps
-       WHERE status IN ('ready', 'retrying') AND ready_at <= $3 AND kind IN ('task', 'rollback')
+       WHERE status IN ('ready', 'retrying') AND ready_at <= (SELECT now FROM clock) AND kind IN ('task', 'rollback')
          AND EXISTS (SELECT 1 FROM runs r WHERE r.id = steps.run_id AND r.owner IS NULL)
-       ORDER BY ready_at, ord LIMIT $4 FOR UPDATE OF steps SKIP LOCKED),
+       ORDER BY ready_at, ord LIMIT $2 FOR UPDATE OF steps SKIP LOCKED),
      claimed AS (
        UPDATE steps s SET status = 'running', attempt = s.attempt + 1, epoch = s.epoch + 1,
-         lease_owner = $1, lease_until = $2, started_at = COALESCE(s.started_at, $3)
+         lease_owner = $1, lease_until = (SELECT now FROM clock) + $4, started_at = COALESCE(s.started_at, (SELECT now FROM clock))
        FROM picked WHERE s.run_id = picked.run_id AND s.id = picked.id
        RETURNING s.run_id, s.id, s.kind, s.attempt, s.epoch, s.failures, s.deps_not_ok, s.target),
      attempts AS (
        INSERT INTO attempts (run_id, step_id, attempt, status, owner, started_at)
-       SELECT run_id, id, attempt, 'running', $1, $3 FROM claimed),
+       SELECT run_id, id, attempt, 'running', $1, (SELECT now FROM clock) FROM claimed),
      events AS (
-       INSERT INTO events (run_id, at, type, step_id, attempt) SELECT run_id, $3, 'step:started', id, attempt FROM claimed)
+       INSERT INTO events (run_id, at, type, step_id, attempt) SELECT run_id, (SELECT now FROM clock), 'step:started', id, attempt FROM claimed)
      SELECT * FROM claimed`,
-    [req.owner, now + req.leaseMs, now, req.limit],
+    [req.owner, req.limit, now, req.leaseMs],
   );
   return rows.map((r) => {
     const c: Claim = { runId: r.run_id, stepId: r.id, kind: r.kind as Claim['kind'], attempt: r.attempt, epoch: r.epoch, failures: r.failures, depsNotOk: r.deps_not_ok };
