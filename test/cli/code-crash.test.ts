@@ -319,6 +319,8 @@ async function scenario(box: Sandbox, seed: number, override: Partial<Plan> = {}
 
       // The downtime: look at the journal, let the sleep come due, maybe send the signal.
       const parent = await show(box, runId);
+      // Killed after the run had ended (between its last write and the exit): nothing to resume.
+      if (parent.status === 'succeeded') break;
       if (!childId && parent.steps.some((x) => x.kind === 'child')) {
         const runs = await box.json<Array<{ id: string }>>(['runs']);
         childId = runs.map((x) => x.id).find((id) => id.startsWith(`${runId}.`)) ?? '';

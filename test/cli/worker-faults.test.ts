@@ -66,7 +66,7 @@ describe('worker faults on PostgreSQL', () => {
     let killed = 0;
     const killer = setInterval(() => {
       admin
-        .query(`SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE application_name = 'baton' AND pid <> pg_backend_pid()`)
+        .query(`SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE application_name = 'baton' AND datname = current_database() AND pid <> pg_backend_pid()`)
         .then((r) => (killed += Number((r.rows[0] as { n: string }).n)))
         .catch(() => undefined);
     }, 500);

@@ -109,8 +109,8 @@ export class PgDb {
 
 export function isConnectionError(error: Error): boolean {
   const code = (error as { code?: string }).code ?? '';
-  // 08xxx connection exceptions; 57P01-57P03 the server is shutting down or not yet up.
-  return code.startsWith('08') || /^57P0[123]$/.test(code) || /Connection terminated|ECONNRESET|ECONNREFUSED|EPIPE|connection.*(closed|lost)/i.test(error.message);
+  // 08xxx connection exceptions; 57P01-57P03 the server is shutting down or not yet up; 53300 no connection slot free yet.
+  return code.startsWith('08') || /^57P0[123]$/.test(code) || code === '53300' || /Connection terminated|ECONNRESET|ECONNREFUSED|EPIPE|connection.*(closed|lost)/i.test(error.message);
 }
 
 function wrap(error: unknown): Error {
