@@ -84,12 +84,12 @@ describe('worker faults on PostgreSQL', () => {
         const w = box.start(['worker', '--db', DB, '--concurrency', '8', '--lease', '2s', '--sweep', '300ms'], { WORKER_NAME: name });
         procs.push(w.child);
       }
-      const deadline = Date.now() + 60_000;
+      const deadline = Date.now() + 120_000;
       for (;;) {
         const runs = await Promise.all(ids.map((id) => store.getRun(id)));
         if (runs.every((r) => r?.status === 'succeeded')) break;
         if (runs.some((r) => r && r.status !== 'running' && r.status !== 'succeeded')) throw new Error(`a run ended ${runs.map((r) => r?.status).join(',')}`);
-        if (Date.now() > deadline) throw new Error(`not done after 60 s: ${runs.map((r) => r?.status).join(',')}`);
+        if (Date.now() > deadline) throw new Error(`not done after 120 s: ${runs.map((r) => r?.status).join(',')}`);
         await new Promise((r) => setTimeout(r, 250));
       }
       for (const id of ids) {
@@ -108,5 +108,5 @@ describe('worker faults on PostgreSQL', () => {
       await admin.end();
       box.remove();
     }
-  }, 90_000);
+  }, 150_000);
 });

@@ -57,7 +57,8 @@ export class PgDb {
         return value;
       } catch (error) {
         // A database never reached is a setup problem, said at once; one that went away is waited for.
-        if (!this.reached || !(error instanceof Error) || !isConnectionError(error) || Date.now() + delay > until) throw wrap(error);
+        const unreachable = !this.reached && /^(ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT)$/.test((error as { code?: string }).code ?? '');
+        if (unreachable || !(error instanceof Error) || !isConnectionError(error) || Date.now() + delay > until) throw wrap(error);
         await new Promise((r) => setTimeout(r, delay));
       }
     }
