@@ -18,7 +18,7 @@ import { formatDuration } from '../core/duration.js';
 import { isFinalRun } from '../core/states.js';
 import { isCodeRef } from '../core/workflow-code.js';
 import type { WorkflowDef } from '../core/model.js';
-import type { AttemptOutcome, Claim } from '../store/store.js';
+import type { AttemptOutcome, Claim, FinishResult } from '../store/store.js';
 import type { Engine, RunHandle } from './engine.js';
 import type { LogSink } from './log-sink.js';
 import type { OutputsDir } from './outputs-file.js';
@@ -56,13 +56,28 @@ interface Running {
   abort: AbortController;
 }
 
+interface Finished {
+  claim: Claim;
+  outcome: AttemptOutcome;
+  ctx: RunContext | undefined;
+}
+
+const keyOf = (c: Claim) => `${c.runId}\u0000${c.stepId}`;
+
 export class Worker {
+  /** Steps in hand: executing, or ended and waiting for their outcome to be recorded. */
   private readonly running = new Map<string, Running>();
+  /** Outcomes to record in the next round trip (with the next claims). */
+  private finished: Finished[] = [];
   private readonly codeRuns = new Map<string, RunHandle>();
   private claimingCode = false;
   private readonly contexts = new Map<string, Promise<RunContext | undefined>>();
-  private claiming = false;
+  /** A round trip (finishes + claims, or the check for claims never learned of) is in flight: one at a time. */
+  private cycling = false;
   private again = false;
+  private adoptDue = false;
+  /** Work after recorded finishes (settling runs, failFast) still going. */
+  private readonly after = new Set<Promise<void>>();
   private stopping = false;
   private readonly due: DueTimer;
   private readonly leaseMs: number;
@@ -81,14 +96,22 @@ export class Worker {
     const store = this.engine.store;
     const unwatch = store.watch((runId) => {
       this.pump();
-      void this.heartbeat();
-      if (runId !== undefined && this.codeRuns.has(runId)) void this.checkCodeRun(runId);
+      this.pumpCode();
+      if (runId === undefined) return;
+      // A run changed elsewhere (cancelled, timed out): its steps in hand learn it from their leases.
+      const held = [...this.running.values()].filter((r) => r.claim.runId === runId).map((r) => r.claim);
+      if (held.length > 0) void this.heartbeat(held);
+      if (this.codeRuns.has(runId)) void this.checkCodeRun(runId);
     });
-    const poll = setInterval(() => this.pump(), this.opts.pollMs ?? 2000);
+    const poll = setInterval(() => {
+      this.pump();
+      this.pumpCode();
+    }, this.opts.pollMs ?? 2000);
     const beat = setInterval(() => void this.heartbeat(), this.opts.heartbeatMs ?? Math.max(500, Math.floor(this.leaseMs / 3)));
     const sweep = setInterval(() => void this.sweep(), this.opts.sweepMs ?? 5000);
     void this.sweep();
     this.pump();
+    this.pumpCode();
     await new Promise<void>((resolve) => {
       if (signal.aborted) resolve();
       signal.addEventListener('abort', () => resolve(), { once: true });
@@ -114,49 +137,137 @@ export class Worker {
   }
 
   private drained(): Promise<void> {
-    if (this.running.size === 0 && !this.claiming) return Promise.resolve();
+    if (this.isIdle()) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
+  /**
+   * One round trip at a time: the outcomes recorded since the last one, and
+   * claims for the slots free after them, in one call to the store (a chain
+   * step's finish releases the next step and claims it in the same call).
+   * While one is in flight, finishes queue up and go in the next.
+   */
   private pump(): void {
-    if (this.stopping) return;
-    this.pumpCode();
-    if (this.claiming) {
+    if (this.cycling) {
       this.again = true;
       return;
     }
-    const free = this.opts.concurrency - this.running.size;
-    if (free <= 0) return;
-    this.claiming = true;
-    this.engine.store
-      .claimAny({ owner: this.engine.owner, limit: free, leaseMs: this.leaseMs })
-      .then(async (claims) => {
-        for (const claim of claims) this.start(claim);
-        if (claims.length === free) this.again = true;
-        else {
-          const due = await this.engine.store.nextDueAny();
-          if (due !== null) this.due.armAt(Math.max(due, this.engine.clockNow + 5));
-        }
+    if (this.adoptDue && !this.stopping) {
+      this.adoptDue = false;
+      this.cycling = true;
+      void this.adopt().finally(() => this.cycled());
+      return;
+    }
+    const finishes = this.finished;
+    const limit = this.stopping ? 0 : Math.max(0, this.opts.concurrency - this.running.size + finishes.length);
+    if (finishes.length === 0 && limit === 0) return this.checkIdle();
+    this.finished = [];
+    this.cycling = true;
+    const store = this.engine.store;
+    store
+      .stepBatch({ finishes: finishes.map(({ claim, outcome }) => ({ claim, outcome })), claim: { owner: this.engine.owner, limit, leaseMs: this.leaseMs } })
+      .then((result) => {
+        finishes.forEach((f, i) => this.recorded(f, result.finished[i] ?? { accepted: false, openSteps: 0 }));
+        this.settleEnded(finishes, result.finished);
+        for (const claim of result.claims) this.start(claim);
+        if (limit > 0 && result.claims.length === limit) this.again = true;
+        else if (result.nextDue !== null) this.due.armAt(Math.max(result.nextDue, this.engine.clockNow + 5));
       })
-      .catch((error: unknown) => this.warn(`claiming failed: ${(error as Error).message}`))
-      .finally(() => {
-        this.claiming = false;
-        if (this.again) {
-          this.again = false;
-          this.pump();
+      .catch(async (error: unknown) => {
+        this.warn(`recording outcomes and claiming failed: ${(error as Error).message}`);
+        // One at a time, so that one outcome the store refuses does not hold back the others.
+        const results: FinishResult[] = [];
+        for (const f of finishes) {
+          const r = await store.finishStep(f.claim, f.outcome).catch((e: unknown) => {
+            this.warn(`recording ${f.claim.runId}/${f.claim.stepId} failed: ${(e as Error).message}`);
+            return { accepted: false, openSteps: -1 };
+          });
+          this.recorded(f, r);
+          results.push(r);
         }
+        this.settleEnded(finishes, results);
+      })
+      .finally(() => this.cycled());
+  }
+
+  private cycled(): void {
+    this.cycling = false;
+    if (this.again || this.finished.length > 0) {
+      this.again = false;
+      this.pump();
+    }
+    this.checkIdle();
+  }
+
+  /** Claims this worker holds in the store but never learned of (its connection dropped as they committed): run them. */
+  private async adopt(): Promise<void> {
+    try {
+      for (const claim of await this.engine.store.leasedSteps(this.engine.owner)) {
+        if (this.running.has(keyOf(claim))) continue;
+        this.warn(`step ${claim.runId}/${claim.stepId} was claimed for this worker without its knowing; running it now`);
+        this.start(claim);
+      }
+    } catch (error) {
+      this.warn(`checking claims failed: ${(error as Error).message}`);
+    }
+  }
+
+  /** An outcome the store answered for: the step leaves this worker's hands. */
+  private recorded(f: Finished, result: FinishResult): void {
+    this.running.delete(keyOf(f.claim));
+    if (!result.accepted) return;
+    const { claim, outcome } = f;
+    const status = outcome.status === 'failed' ? (outcome.retryAt !== undefined ? 'retrying' : 'failed') : outcome.status;
+    this.engine.report('step:finished', {
+      runId: claim.runId,
+      stepId: claim.stepId,
+      kind: claim.kind,
+      attempt: claim.attempt,
+      status,
+      exitCode: outcome.status === 'skipped' ? null : (outcome.exitCode ?? null),
+      at: this.engine.clockNow,
+      ...(outcome.status === 'failed' ? { error: outcome.error } : {}),
+    });
+    if (outcome.status === 'failed' && outcome.retryAt !== undefined) this.due.armAt(outcome.retryAt);
+  }
+
+  /** Runs whose last open step a batch ended settle (once each); a failFast failure cancels its run. */
+  private settleEnded(finishes: readonly Finished[], results: readonly FinishResult[]): void {
+    const done = new Map<string, RunContext>();
+    finishes.forEach(({ claim, outcome, ctx }, i) => {
+      const r = results[i];
+      if (!ctx || !r?.accepted) return;
+      if (outcome.status === 'failed' && outcome.retryAt === undefined && claim.kind === 'task' && ctx.def.failFast) {
+        const reason = `failFast: task ${claim.stepId} failed`;
+        this.later(async () => {
+          await this.engine.store.cancelSteps(claim.runId, reason);
+          await this.settle(claim.runId, ctx, { kind: 'failed', reason });
+        });
+      } else if (r.openSteps === 0) done.set(claim.runId, ctx);
+    });
+    for (const [runId, ctx] of done) this.later(() => this.settle(runId, ctx, undefined));
+  }
+
+  private later(fn: () => Promise<void>): void {
+    const p = fn()
+      .catch((error: unknown) => this.warn((error as Error).message))
+      .finally(() => {
+        this.after.delete(p);
         this.checkIdle();
       });
+    this.after.add(p);
   }
 
   /** Take code runs that need a process, up to maxCodeRuns in hand. */
   private pumpCode(): void {
     const free = (this.opts.maxCodeRuns ?? this.opts.concurrency * 8) - this.codeRuns.size;
-    if (this.claimingCode || free <= 0) return;
+    if (this.claimingCode || free <= 0 || this.stopping) return;
     this.claimingCode = true;
+    let more = false;
     this.engine.store
       .claimCodeRuns({ owner: this.engine.owner, limit: free, leaseMs: this.leaseMs })
       .then(async (ids) => {
+        if (ids.length === free) more = true;
         for (const runId of ids) {
           try {
             const handle = await this.engine.adoptCodeRun(runId);
@@ -166,7 +277,10 @@ export class Worker {
               .catch((error: unknown) => {
                 if (!this.stopping) this.warn(`code run ${runId}: ${(error as Error).message}`);
               })
-              .finally(() => this.codeRuns.delete(runId));
+              .finally(() => {
+                this.codeRuns.delete(runId);
+                this.pumpCode();
+              });
           } catch (error) {
             this.warn(`code run ${runId} cannot run here: ${(error as Error).message}`);
             await this.engine.store.releaseRun(runId, this.engine.owner).catch(() => undefined);
@@ -176,6 +290,7 @@ export class Worker {
       .catch((error: unknown) => this.warn(`claiming code runs failed: ${(error as Error).message}`))
       .finally(() => {
         this.claimingCode = false;
+        if (more) this.pumpCode();
       });
   }
 
@@ -188,57 +303,28 @@ export class Worker {
   }
 
   private start(claim: Claim): void {
-    const key = `${claim.runId}\u0000${claim.stepId}`;
     const abort = new AbortController();
-    this.running.set(key, { claim, abort });
-    void this.execute(claim, abort.signal).finally(() => {
-      this.running.delete(key);
+    this.running.set(keyOf(claim), { claim, abort });
+    void this.execute(claim, abort.signal).then((f) => {
+      this.finished.push(f);
       this.pump();
-      this.checkIdle();
     });
   }
 
-  private async execute(claim: Claim, signal: AbortSignal): Promise<void> {
-    const store = this.engine.store;
+  private async execute(claim: Claim, signal: AbortSignal): Promise<Finished> {
     const ctx = await this.context(claim.runId).catch((error: unknown) => {
       this.warn(`run ${claim.runId}: ${(error as Error).message}`);
       return undefined;
     });
-    let outcome: AttemptOutcome;
-    if (!ctx) outcome = { status: 'failed', error: `run ${claim.runId} cannot be executed by a worker (a code run, or its definition is missing)` };
-    else {
-      ctx.users++;
-      try {
-        const started = () => this.engine.report('step:started', { runId: claim.runId, stepId: claim.stepId, kind: claim.kind, attempt: claim.attempt, at: this.engine.clockNow });
-        outcome = await ctx.executor.execute(claim, signal, started).catch((error: unknown): AttemptOutcome => ({ status: 'failed', error: (error as Error).message }));
-        await ctx.sink.flush();
-      } finally {
-        ctx.users--;
-      }
-    }
+    if (!ctx) return { claim, ctx, outcome: { status: 'failed', error: `run ${claim.runId} cannot be executed by a worker (a code run, or its definition is missing)` } };
+    ctx.users++;
     try {
-      const result = await store.finishStep(claim, outcome);
-      if (!result.accepted) return;
-      const status = outcome.status === 'failed' ? (outcome.retryAt !== undefined ? 'retrying' : 'failed') : outcome.status;
-      this.engine.report('step:finished', {
-        runId: claim.runId,
-        stepId: claim.stepId,
-        kind: claim.kind,
-        attempt: claim.attempt,
-        status,
-        exitCode: outcome.status === 'skipped' ? null : (outcome.exitCode ?? null),
-        at: this.engine.clockNow,
-        ...(outcome.status === 'failed' ? { error: outcome.error } : {}),
-      });
-      if (outcome.status === 'failed' && outcome.retryAt !== undefined) this.due.armAt(outcome.retryAt);
-      if (ctx && status === 'failed' && claim.kind === 'task' && ctx.def.failFast) {
-        await store.cancelSteps(claim.runId, `failFast: task ${claim.stepId} failed`);
-        await this.settle(claim.runId, ctx, { kind: 'failed', reason: `failFast: task ${claim.stepId} failed` });
-      } else if (result.openSteps === 0 && ctx) {
-        await this.settle(claim.runId, ctx, undefined);
-      }
-    } catch (error) {
-      this.warn(`recording ${claim.runId}/${claim.stepId} failed: ${(error as Error).message}`);
+      const started = () => this.engine.report('step:started', { runId: claim.runId, stepId: claim.stepId, kind: claim.kind, attempt: claim.attempt, at: this.engine.clockNow });
+      const outcome = await ctx.executor.execute(claim, signal, started).catch((error: unknown): AttemptOutcome => ({ status: 'failed', error: (error as Error).message }));
+      await ctx.sink.flush().catch((error: unknown) => this.warn(`logs of ${claim.runId}/${claim.stepId}: ${(error as Error).message}`));
+      return { claim, ctx, outcome };
+    } finally {
+      ctx.users--;
     }
   }
 
@@ -271,14 +357,14 @@ export class Worker {
   }
 
   /** Extend the leases in hand; a lost one (expired, or its run cancelled) stops its step or its code run. */
-  private async heartbeat(): Promise<void> {
-    const claims = [...this.running.values()].map((r) => r.claim);
+  private async heartbeat(only?: Claim[]): Promise<void> {
+    const claims = only ?? [...this.running.values()].map((r) => r.claim);
     try {
       if (claims.length > 0) {
         const lost = await this.engine.store.heartbeat(claims, this.leaseMs);
-        for (const c of lost) this.running.get(`${c.runId}\u0000${c.stepId}`)?.abort.abort(new Error('lease lost'));
+        for (const c of lost) this.running.get(keyOf(c))?.abort.abort(new Error('lease lost'));
       }
-      if (this.codeRuns.size > 0) {
+      if (!only && this.codeRuns.size > 0) {
         const lostRuns = await this.engine.store.renewRuns([...this.codeRuns.keys()], this.engine.owner, this.leaseMs);
         for (const runId of lostRuns) this.codeRuns.get(runId)?.abandon?.(`run lease lost`);
       }
@@ -289,6 +375,8 @@ export class Worker {
 
   /** Expired leases back to ready; runs left unsettled by a worker that died, settled. */
   private async sweep(): Promise<void> {
+    this.adoptDue = true;
+    this.pump();
     try {
       if ((await this.engine.store.sweepExpired()) > 0) this.pump();
       for (const runId of await this.engine.store.overdueRuns(this.engine.clockNow, 20)) await this.timeOut(runId);
@@ -310,8 +398,12 @@ export class Worker {
     await this.settle(runId, ctx, { kind: 'timed_out', reason });
   }
 
+  private isIdle(): boolean {
+    return this.running.size === 0 && !this.cycling && this.finished.length === 0 && this.after.size === 0;
+  }
+
   private checkIdle(): void {
-    if (this.running.size > 0 || this.claiming) return;
+    if (!this.isIdle()) return;
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const w of waiters) w();

@@ -60,6 +60,21 @@ export interface FinishResult {
   openSteps: number;
 }
 
+/** A worker's round trip: the outcomes it has to record, and what it asks to claim next. */
+export interface StepBatch {
+  finishes: ReadonlyArray<{ claim: Claim; outcome: AttemptOutcome }>;
+  /** Claim up to `limit` steps as claimAny does, after the finishes (which may release some); 0: none. */
+  claim: Omit<ClaimRequest, 'runId'>;
+}
+
+export interface StepBatchResult {
+  /** One per finish, in order. */
+  finished: FinishResult[];
+  claims: Claim[];
+  /** When fewer than asked were claimed: the earliest time a waiting step of a worker run becomes due, or null. */
+  nextDue: number | null;
+}
+
 export interface RunRow {
   id: string;
   workflow: string;
@@ -262,6 +277,8 @@ export interface Store {
   unsettledRuns(limit: number, quietSince: number): Promise<string[]>;
   /** File runs for workers still running past their deadline (their timeout). */
   overdueRuns(now: number, limit: number): Promise<string[]>;
+  /** The steps running under `owner`'s leases (a worker finds claims it made but never learned of: its connection dropped as they committed). */
+  leasedSteps(owner: string): Promise<Claim[]>;
   /** Extend the leases of claims still held; returns the ones that were lost. */
   heartbeat(claims: readonly Claim[], leaseMs: number): Promise<Claim[]>;
 
@@ -271,6 +288,12 @@ export interface Store {
    * (a dependent whose last dependency ended becomes ready).
    */
   finishStep(claim: Claim, outcome: AttemptOutcome): Promise<FinishResult>;
+  /**
+   * A worker's round trip: each outcome recorded as finishStep does, then a
+   * claim as claimAny does (it sees the steps the finishes released), in one
+   * transaction. On PostgreSQL one function call: one round trip, one commit.
+   */
+  stepBatch(batch: StepBatch): Promise<StepBatchResult>;
 
   /**
    * Running steps of the run whose owner is gone: their attempt is recorded as

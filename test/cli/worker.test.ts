@@ -27,9 +27,9 @@ function worker(name: string, extra: string[] = []) {
   return w;
 }
 
-/** A graph of `n` tasks in 4 layers; each appends "task attempt worker" to effects.txt. */
+/** A graph of `n` tasks in 8 chains (more than one worker's 4 at once); each appends "task attempt worker" to effects.txt. */
 function graph(n: number, command = 'echo "$BATON_TASK_ID $BATON_ATTEMPT $WORKER_NAME" >> effects.txt'): string {
-  const tasks = Array.from({ length: n }, (_, i) => ({ id: `t${i}`, command, ...(i >= 4 ? { dependsOn: [`t${i - 4}`] } : {}) }));
+  const tasks = Array.from({ length: n }, (_, i) => ({ id: `t${i}`, command, ...(i >= 8 ? { dependsOn: [`t${i - 8}`] } : {}) }));
   return box.write('graph.json', JSON.stringify({ name: 'spread', concurrency: 8, tasks }));
 }
 

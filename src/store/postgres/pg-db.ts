@@ -8,7 +8,8 @@
  * pg_terminate_backend) is tried again on a new connection, with capped
  * backoff, for up to a minute: every transition is guarded, so one that did
  * commit before the connection dropped is refused the second time, never
- * applied twice.
+ * applied twice. A transaction the server rolled back (a deadlock, a
+ * serialization failure) is tried again the same way.
  */
 import pg from 'pg';
 import type { Clock } from '../../core/clock.js';
@@ -58,7 +59,8 @@ export class PgDb {
       } catch (error) {
         // A database never reached is a setup problem, said at once; one that went away is waited for.
         const unreachable = !this.reached && /^(ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT)$/.test((error as { code?: string }).code ?? '');
-        if (unreachable || !(error instanceof Error) || !isConnectionError(error) || Date.now() + delay > until) throw wrap(error);
+        const again = error instanceof Error && (isConnectionError(error) || isRolledBack(error));
+        if (unreachable || !again || Date.now() + delay > until) throw wrap(error);
         await new Promise((r) => setTimeout(r, delay));
       }
     }
@@ -112,6 +114,12 @@ export function isConnectionError(error: Error): boolean {
   const code = (error as { code?: string }).code ?? '';
   // 08xxx connection exceptions; 57P01-57P03 the server is shutting down or not yet up; 53300 no connection slot free yet.
   return code.startsWith('08') || /^57P0[123]$/.test(code) || code === '53300' || /Connection terminated|ECONNRESET|ECONNREFUSED|EPIPE|connection.*(closed|lost)/i.test(error.message);
+}
+
+/** A deadlock or serialization failure: the server rolled the transaction back, nothing of it applied. */
+function isRolledBack(error: Error): boolean {
+  const code = (error as { code?: string }).code;
+  return code === '40P01' || code === '40001';
 }
 
 function wrap(error: unknown): Error {

@@ -26,11 +26,14 @@ import type {
   RunQuery,
   RunResultFields,
   RunRow,
+  StepBatch,
+  StepBatchResult,
   StepRow,
   Store,
   StoredLogLine,
 } from '../store.js';
 import { migrate } from './migrate.js';
+import * as batch from './pg-batch.js';
 import { PgDb } from './pg-db.js';
 import * as journal from './pg-journal.js';
 import * as t from './pg-transitions.js';
@@ -100,8 +103,9 @@ export class PgStore implements Store {
   }
 
   async nextDueAny(): Promise<number | null> {
-    const [row] = await this.db.q<{ due: number | null }>(`SELECT MIN(ready_at) AS due FROM steps WHERE status IN ('ready', 'retrying') AND kind IN ('task', 'rollback')
-          AND EXISTS (SELECT 1 FROM runs r WHERE r.id = steps.run_id AND r.owner IS NULL)`);
+    const [row] = await this.db.q<{ due: number | null }>(
+      `SELECT ready_at AS due FROM steps WHERE status IN ('ready', 'retrying') AND kind IN ('task', 'rollback') AND for_workers ORDER BY ready_at LIMIT 1`,
+    );
     return row?.due ?? null;
   }
 
@@ -156,44 +160,22 @@ export class PgStore implements Store {
     return rows.map((r) => r.id);
   }
 
+  leasedSteps(owner: string): Promise<Claim[]> {
+    return batch.leasedSteps((sql, params) => this.db.q(sql, params), owner);
+  }
+
   heartbeat(claims: readonly Claim[], leaseMs: number): Promise<Claim[]> {
-    return this.db.tx((tx) => t.heartbeat(tx, claims, leaseMs));
+    return batch.heartbeat((sql, params) => this.db.q(sql, params), claims, leaseMs, this.options.clock?.now() ?? null);
   }
 
   /** One statement, one round trip, one commit (the function baton_finish, migration 0003). */
-  async finishStep(claim: Claim, outcome: AttemptOutcome): Promise<FinishResult> {
-    let status: string;
-    let exitCode: number | null = null;
-    let error: string | null = null;
-    let readyAt: number | null = null;
-    let outputs: string | null = null;
-    if (outcome.status === 'succeeded') {
-      status = 'succeeded';
-      exitCode = outcome.exitCode ?? null;
-      outputs = outcome.outputs ? JSON.stringify(outcome.outputs) : null;
-    } else if (outcome.status === 'failed') {
-      status = outcome.retryAt !== undefined ? 'retrying' : 'failed';
-      exitCode = outcome.exitCode ?? null;
-      error = outcome.error;
-      readyAt = outcome.retryAt ?? null;
-      outputs = outcome.outputs ? JSON.stringify(outcome.outputs) : null;
-    } else {
-      status = 'skipped';
-      error = outcome.reason;
-    }
-    const [row] = await this.db.q<{ accepted: boolean; open_steps: number }>('SELECT * FROM baton_finish($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)', [
-      claim.runId,
-      claim.stepId,
-      claim.epoch,
-      claim.attempt,
-      this.options.clock?.now() ?? null,
-      status,
-      exitCode,
-      outputs,
-      error,
-      readyAt,
-    ]);
-    return { accepted: row?.accepted ?? false, openSteps: row?.open_steps ?? 0 };
+  finishStep(claim: Claim, outcome: AttemptOutcome): Promise<FinishResult> {
+    return batch.finishStep((sql, params) => this.db.q(sql, params), claim, outcome, this.options.clock?.now() ?? null);
+  }
+
+  /** One statement, one round trip, one commit (the function baton_step_batch, migration 0004). */
+  stepBatch(b: StepBatch): Promise<StepBatchResult> {
+    return batch.stepBatch((sql, params) => this.db.q(sql, params), b, this.options.clock?.now() ?? null);
   }
 
   recoverRun(runId: string): Promise<number> {

@@ -61,9 +61,9 @@ export async function createRun(tx: Tx, run: NewRun, owner: string | null): Prom
       }
     });
     await tx.q(
-      `INSERT INTO steps (run_id, id, status, deps_unmet, depends_on, ready_at, ord)
-       SELECT $1, * FROM unnest($2::text[], $3::text[], $4::int[], $5::text[], $6::bigint[], $7::int[])`,
-      [run.id, ids, statuses, unmet, deps, ready, ords],
+      `INSERT INTO steps (run_id, id, status, deps_unmet, depends_on, ready_at, ord, for_workers)
+       SELECT $1, *, $8::boolean FROM unnest($2::text[], $3::text[], $4::int[], $5::text[], $6::bigint[], $7::int[])`,
+      [run.id, ids, statuses, unmet, deps, ready, ords, owner === null && !isCodeRef(run.definition)],
     );
     if (edgeDep.length > 0) {
       await tx.q(`INSERT INTO step_edges (run_id, dep_id, step_id) SELECT $1, * FROM unnest($2::text[], $3::text[]) ON CONFLICT DO NOTHING`, [run.id, edgeDep, edgeStep]);
@@ -118,8 +118,7 @@ export async function claimAny(q: Tx['q'], req: Omit<ClaimRequest, 'runId'>, now
     `WITH clock AS (SELECT COALESCE($3::bigint, (extract(epoch from clock_timestamp()) * 1000)::bigint) AS now),
      picked AS (
        SELECT run_id, id FROM steps
-       WHERE status IN ('ready', 'retrying') AND ready_at <= (SELECT now FROM clock) AND kind IN ('task', 'rollback')
-         AND EXISTS (SELECT 1 FROM runs r WHERE r.id = steps.run_id AND r.owner IS NULL)
+       WHERE status IN ('ready', 'retrying') AND kind IN ('task', 'rollback') AND for_workers AND ready_at <= (SELECT now FROM clock)
        ORDER BY ready_at, ord LIMIT $2 FOR UPDATE OF steps SKIP LOCKED),
      claimed AS (
        UPDATE steps s SET status = 'running', attempt = s.attempt + 1, epoch = s.epoch + 1,
@@ -140,16 +139,6 @@ export async function claimAny(q: Tx['q'], req: Omit<ClaimRequest, 'runId'>, now
     return c;
   });
 }
-
-export async function heartbeat(tx: Tx, claims: readonly Claim[], leaseMs: number): Promise<Claim[]> {
-  const lost: Claim[] = [];
-  for (const c of claims) {
-    const rows = await tx.q(`UPDATE steps SET lease_until = $1 WHERE run_id = $2 AND id = $3 AND status = 'running' AND epoch = $4 RETURNING id`, [tx.now + leaseMs, c.runId, c.stepId, c.epoch]);
-    if (rows.length === 0) lost.push(c);
-  }
-  return lost;
-}
-
 
 async function crashed(tx: Tx, runId: string, stepId: string, attempt: number, why: string): Promise<void> {
   await tx.q(`UPDATE attempts SET status = 'crashed', finished_at = $1, error = $2 WHERE run_id = $3 AND step_id = $4 AND attempt = $5 AND status = 'running'`, [
@@ -203,7 +192,8 @@ export async function addRollbacks(tx: Tx, runId: string, targets: readonly stri
     const id = `${target}.rollback`;
     const deps = previous ? [previous] : [];
     await tx.q(
-      `INSERT INTO steps (run_id, id, kind, target, status, deps_unmet, depends_on, ready_at, ord) VALUES ($1, $2, 'rollback', $3, $4, $5, $6, $7, $8)
+      `INSERT INTO steps (run_id, id, kind, target, status, deps_unmet, depends_on, ready_at, ord, for_workers)
+       VALUES ($1, $2, 'rollback', $3, $4, $5, $6, $7, $8, (SELECT owner IS NULL FROM runs WHERE id = $1))
        ON CONFLICT (run_id, id) DO UPDATE SET status = excluded.status, deps_unmet = excluded.deps_unmet, deps_not_ok = 0,
          depends_on = excluded.depends_on, ready_at = excluded.ready_at, failures = 0, started_at = NULL, finished_at = NULL,
          exit_code = NULL, error = NULL, outputs = NULL`,

@@ -27,6 +27,8 @@ import type {
   NewRun,
   RunQuery,
   RunRow,
+  StepBatch,
+  StepBatchResult,
   StepRow,
   Store,
   StoredLogLine,
@@ -118,13 +120,7 @@ export class SqliteStore implements Store {
   }
 
   nextDueAny(): Promise<number | null> {
-    return this.tx.read(() => {
-      const row = this.db
-        .prepare(`SELECT MIN(ready_at) AS due FROM steps WHERE status IN ('ready', 'retrying') AND kind IN ('task', 'rollback')
-          AND EXISTS (SELECT 1 FROM runs r WHERE r.id = steps.run_id AND r.owner IS NULL)`)
-        .get() as { due: number | null };
-      return row.due;
-    });
+    return this.tx.read(() => this.transitions.nextDueAny());
   }
 
   claimCodeRuns(req: Omit<ClaimRequest, 'runId'>): Promise<string[]> {
@@ -180,12 +176,25 @@ export class SqliteStore implements Store {
     );
   }
 
+  leasedSteps(owner: string): Promise<Claim[]> {
+    return this.tx.read(() => this.transitions.leasedSteps(owner));
+  }
+
   heartbeat(claims: readonly Claim[], leaseMs: number): Promise<Claim[]> {
     return this.tx.write(() => this.transitions.heartbeat(claims, leaseMs));
   }
 
   finishStep(claim: Claim, outcome: AttemptOutcome): Promise<FinishResult> {
     return this.tx.write(() => this.transitions.finish(claim, outcome));
+  }
+
+  stepBatch(batch: StepBatch): Promise<StepBatchResult> {
+    return this.tx.write(() => {
+      const finished = batch.finishes.map((f) => this.transitions.finish(f.claim, f.outcome));
+      const claims = batch.claim.limit > 0 ? this.transitions.claimAny(batch.claim) : [];
+      const nextDue = claims.length < batch.claim.limit ? this.transitions.nextDueAny() : null;
+      return { finished, claims, nextDue };
+    });
   }
 
   recoverRun(runId: string): Promise<number> {

@@ -55,6 +55,9 @@ export class Transitions {
             AND EXISTS (SELECT 1 FROM runs r WHERE r.id = steps.run_id AND r.owner IS NULL)
           ORDER BY ready_at, ord LIMIT ?)
         RETURNING run_id, id, kind, attempt, epoch, failures, deps_not_ok, target`),
+      nextDueAny: p(`SELECT MIN(ready_at) AS due FROM steps WHERE status IN ('ready', 'retrying') AND kind IN ('task', 'rollback')
+          AND EXISTS (SELECT 1 FROM runs r WHERE r.id = steps.run_id AND r.owner IS NULL)`),
+      leasedSteps: p(`SELECT run_id, id, kind, attempt, epoch, failures, deps_not_ok, target FROM steps WHERE status = 'running' AND lease_owner = ?`),
       insertAttempt: p(`INSERT INTO attempts (run_id, step_id, attempt, status, owner, started_at) VALUES (?, ?, ?, 'running', ?, ?)`),
       heartbeat: p(`UPDATE steps SET lease_until = ? WHERE run_id = ? AND id = ? AND status = 'running' AND epoch = ?`),
       finish: p(`UPDATE steps SET status = ?, finished_at = ?, exit_code = ?, outputs = ?, error = ?,
@@ -178,6 +181,19 @@ export class Transitions {
     return rows.map((r) => {
       insertAttempt.run(r.run_id, r.id, r.attempt, req.owner, now);
       this.event(r.run_id, 'step:started', r.id, r.attempt, null);
+      const claim: Claim = { runId: r.run_id, stepId: r.id, kind: r.kind as Claim['kind'], attempt: r.attempt, epoch: r.epoch, failures: r.failures, depsNotOk: r.deps_not_ok };
+      if (r.target !== null) claim.target = r.target;
+      return claim;
+    });
+  }
+
+  /** Earliest time a waiting step of a run submitted for workers is due, or null. */
+  nextDueAny(): number | null {
+    return (this.st('nextDueAny').get() as { due: number | null }).due;
+  }
+
+  leasedSteps(owner: string): Claim[] {
+    return (this.st('leasedSteps').all(owner) as Array<ClaimedRecord & { run_id: string }>).map((r) => {
       const claim: Claim = { runId: r.run_id, stepId: r.id, kind: r.kind as Claim['kind'], attempt: r.attempt, epoch: r.epoch, failures: r.failures, depsNotOk: r.deps_not_ok };
       if (r.target !== null) claim.target = r.target;
       return claim;
