@@ -62,6 +62,9 @@ interface Finished {
   ctx: RunContext | undefined;
 }
 
+/** Round trips to the store in flight at once: while one commits, the next is on its way. */
+const PIPELINE = 2;
+
 const keyOf = (c: Claim) => `${c.runId}\u0000${c.stepId}`;
 
 export class Worker {
@@ -72,8 +75,11 @@ export class Worker {
   private readonly codeRuns = new Map<string, RunHandle>();
   private claimingCode = false;
   private readonly contexts = new Map<string, Promise<RunContext | undefined>>();
-  /** A round trip (finishes + claims, or the check for claims never learned of) is in flight: one at a time. */
-  private cycling = false;
+  /** Round trips (finishes + claims) in flight, and the slots their claims may fill. */
+  private inFlight = 0;
+  private reserved = 0;
+  /** The check for claims never learned of is in flight (alone: no round trip may claim meanwhile). */
+  private adopting = false;
   private again = false;
   private adoptDue = false;
   /** Work after recorded finishes (settling runs, failFast) still going. */
@@ -142,31 +148,41 @@ export class Worker {
   }
 
   /**
-   * One round trip at a time: the outcomes recorded since the last one, and
-   * claims for the slots free after them, in one call to the store (a chain
-   * step's finish releases the next step and claims it in the same call).
-   * While one is in flight, finishes queue up and go in the next.
+   * Round trips to the store: the outcomes recorded since the last one, and
+   * claims for the slots free after them, in one call (a chain step's finish
+   * releases the next step and claims it in the same call). Up to PIPELINE
+   * are in flight at once; meanwhile finishes queue up for the next. Slots a
+   * call in flight may fill are reserved until it answers.
    */
   private pump(): void {
-    if (this.cycling) {
+    if (this.adopting || this.inFlight >= PIPELINE) {
       this.again = true;
       return;
     }
     if (this.adoptDue && !this.stopping) {
+      if (this.inFlight > 0) {
+        this.again = true;
+        return;
+      }
       this.adoptDue = false;
-      this.cycling = true;
-      void this.adopt().finally(() => this.cycled());
+      this.adopting = true;
+      void this.adopt().finally(() => {
+        this.adopting = false;
+        this.cycled();
+      });
       return;
     }
     const finishes = this.finished;
-    const limit = this.stopping ? 0 : Math.max(0, this.opts.concurrency - this.running.size + finishes.length);
+    const limit = this.stopping ? 0 : Math.max(0, this.opts.concurrency - this.running.size + finishes.length - this.reserved);
     if (finishes.length === 0 && limit === 0) return this.checkIdle();
     this.finished = [];
-    this.cycling = true;
+    this.inFlight++;
+    this.reserved += limit;
     const store = this.engine.store;
     store
       .stepBatch({ finishes: finishes.map(({ claim, outcome }) => ({ claim, outcome })), claim: { owner: this.engine.owner, limit, leaseMs: this.leaseMs } })
       .then((result) => {
+        this.reserved -= limit;
         finishes.forEach((f, i) => this.recorded(f, result.finished[i] ?? { accepted: false, openSteps: 0 }));
         this.settleEnded(finishes, result.finished);
         for (const claim of result.claims) this.start(claim);
@@ -174,6 +190,7 @@ export class Worker {
         else if (result.nextDue !== null) this.due.armAt(Math.max(result.nextDue, this.engine.clockNow + 5));
       })
       .catch(async (error: unknown) => {
+        this.reserved -= limit;
         this.warn(`recording outcomes and claiming failed: ${(error as Error).message}`);
         // One at a time, so that one outcome the store refuses does not hold back the others.
         const results: FinishResult[] = [];
@@ -187,11 +204,13 @@ export class Worker {
         }
         this.settleEnded(finishes, results);
       })
-      .finally(() => this.cycled());
+      .finally(() => {
+        this.inFlight--;
+        this.cycled();
+      });
   }
 
   private cycled(): void {
-    this.cycling = false;
     if (this.again || this.finished.length > 0) {
       this.again = false;
       this.pump();
@@ -307,7 +326,8 @@ export class Worker {
     this.running.set(keyOf(claim), { claim, abort });
     void this.execute(claim, abort.signal).then((f) => {
       this.finished.push(f);
-      this.pump();
+      // Steps that end in the same turn of the event loop go in one round trip.
+      if (this.finished.length === 1) setImmediate(() => this.pump());
     });
   }
 
@@ -399,7 +419,7 @@ export class Worker {
   }
 
   private isIdle(): boolean {
-    return this.running.size === 0 && !this.cycling && this.finished.length === 0 && this.after.size === 0;
+    return this.running.size === 0 && this.inFlight === 0 && !this.adopting && this.finished.length === 0 && this.after.size === 0;
   }
 
   private checkIdle(): void {

@@ -74,15 +74,30 @@ export async function loadWorkflowRef(ref: string, from: string): Promise<Workfl
 }
 
 /** The engine's `loadFunction` hook: `./tasks/send.ts#send` (default export without `#name`). */
-export async function loadFunctionRef(ref: string, from: string): Promise<(input: unknown, ctx: StepContext) => unknown> {
+type TaskFunction = (input: unknown, ctx: StepContext) => unknown;
+/** Functions found, by file and name: a module is loaded once per process anyway, and a step need not resolve it again. */
+const functions = new Map<string, Promise<TaskFunction>>();
+
+export function loadFunctionRef(ref: string, from: string): Promise<TaskFunction> {
   const hash = ref.lastIndexOf('#');
   const file = hash < 0 ? ref : ref.slice(0, hash);
   const name = hash < 0 ? 'default' : ref.slice(hash + 1);
+  const key = `${resolve(from, file)}#${name}`;
+  let found = functions.get(key);
+  if (!found) {
+    found = findFunction(file, from, name);
+    functions.set(key, found);
+    found.catch(() => functions.delete(key));
+  }
+  return found;
+}
+
+async function findFunction(file: string, from: string, name: string): Promise<TaskFunction> {
   const mod = await importModule(resolve(from, file));
   const fn = mod[name];
   if (typeof fn !== 'function') {
     const exported = Object.keys(mod).filter((k) => typeof mod[k] === 'function');
     throw new BatonError('NOT_FOUND', `${file} has no exported function "${name}"${exported.length ? ` (it exports ${exported.join(', ')})` : ''}`);
   }
-  return fn as (input: unknown, ctx: StepContext) => unknown;
+  return fn as TaskFunction;
 }

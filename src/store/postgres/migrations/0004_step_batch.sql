@@ -6,8 +6,7 @@
 -- Finishes follow baton_finish (migration 0003) step by step, set-wise:
 -- the guarded update (status running and the claim's epoch: a worker that
 -- lost its lease records nothing), the attempt and its event, the release of
--- dependents, the run's counters. The runs touched are locked first, in id
--- order, so two workers' batches never wait on each other in a cycle.
+-- dependents, the run's counter of open steps.
 --
 -- Returns one row per finish ('finish': accepted, the run's open steps after
 -- the call), one per claim ('claim'), and, when fewer steps were claimed than
@@ -31,6 +30,11 @@ $$;
 CREATE TRIGGER runs_owner_to_steps AFTER UPDATE OF owner ON runs
   FOR EACH ROW WHEN (OLD.owner IS DISTINCT FROM NEW.owner AND NEW.kind = 'file') EXECUTE FUNCTION baton_steps_follow_owner();
 
+-- The order in which a file run's steps succeeded (rollbacks run in reverse):
+-- one sequence for all runs, so that a finish need not lock its run's row to
+-- number it.
+CREATE SEQUENCE baton_completions;
+
 CREATE FUNCTION baton_step_batch(
   p_owner TEXT, p_now BIGINT, p_lease_ms BIGINT, p_claim INTEGER,
   f_run TEXT[], f_step TEXT[], f_epoch INTEGER[], f_attempt INTEGER[], f_status TEXT[],
@@ -38,7 +42,12 @@ CREATE FUNCTION baton_step_batch(
 ) RETURNS TABLE (
   row_kind TEXT, run_id TEXT, step_id TEXT, accepted BOOLEAN, open_steps INTEGER,
   kind TEXT, attempt INTEGER, epoch INTEGER, failures INTEGER, deps_not_ok INTEGER, target TEXT, due BIGINT
-) LANGUAGE plpgsql AS $$
+) LANGUAGE plpgsql
+-- Its statements are planned once per connection (a custom plan per call
+-- would cost more than the call), as nested loops over the batch's few rows
+-- into the primary keys and the claim index: statistics of tables that just
+-- grew by a large run would otherwise plan scans of whole tables.
+SET plan_cache_mode = force_generic_plan SET enable_seqscan = off SET enable_hashjoin = off SET enable_mergejoin = off AS $$
 #variable_conflict use_column
 DECLARE
   v_now BIGINT := COALESCE(p_now, (extract(epoch from clock_timestamp()) * 1000)::bigint);
@@ -53,14 +62,16 @@ DECLARE
   d_status TEXT[];
 BEGIN
   IF cardinality(f_run) > 0 THEN
-    PERFORM 1 FROM runs r WHERE r.id = ANY(f_run) ORDER BY r.id FOR UPDATE;
+    -- Rows are locked in one order (steps by key, then runs by id), so that
+    -- batches, heartbeats and cancels never wait on each other in a cycle;
+    -- a run's row only at the end, for its counter, until the commit.
+    PERFORM 1 FROM unnest(f_run, f_step) AS u(run_id, step_id) JOIN steps s ON s.run_id = u.run_id AND s.id = u.step_id
+      ORDER BY s.run_id, s.id FOR UPDATE OF s;
 
     WITH f AS (
-      SELECT u.*, CASE WHEN u.status = 'succeeded'
-          THEN r.completed_seq + row_number() OVER (PARTITION BY u.run_id, u.status = 'succeeded' ORDER BY u.n) END AS seq
+      SELECT u.*, CASE WHEN u.status = 'succeeded' THEN nextval('baton_completions') END AS seq
       FROM unnest(f_run, f_step, f_epoch, f_attempt, f_status, f_exit, f_outputs, f_error, f_ready)
-             WITH ORDINALITY AS u(run_id, step_id, epoch, attempt, status, exit_code, outputs, error, ready_at, n)
-      JOIN runs r ON r.id = u.run_id),
+             AS u(run_id, step_id, epoch, attempt, status, exit_code, outputs, error, ready_at)),
     fin AS (
       UPDATE steps s SET status = f.status, finished_at = v_now, exit_code = f.exit_code, outputs = f.outputs, error = f.error,
           failures = s.failures + CASE WHEN f.status IN ('failed', 'retrying') THEN 1 ELSE 0 END, ready_at = f.ready_at,
@@ -86,44 +97,55 @@ BEGIN
     SELECT array_agg(fin.run_id), array_agg(fin.id), array_agg(fin.kind), array_agg(fin.target), array_agg(fin.status)
       INTO d_run, d_step, d_kind, d_target, d_status FROM fin;
 
-    -- A rollback that succeeded marks its task compensated.
-    UPDATE steps s SET status = 'compensated' FROM unnest(d_run, d_step, d_kind, d_target, d_status) AS d(run_id, step_id, kind, target, status)
-      WHERE d.kind = 'rollback' AND d.status = 'succeeded' AND d.target IS NOT NULL
-        AND s.run_id = d.run_id AND s.id = d.target AND s.status = 'succeeded';
+    IF d_run IS NOT NULL THEN
+      -- A rollback that succeeded marks its task compensated.
+      IF 'rollback' = ANY(d_kind) THEN
+        UPDATE steps s SET status = 'compensated' FROM unnest(d_run, d_step, d_kind, d_target, d_status) AS d(run_id, step_id, kind, target, status)
+          WHERE d.kind = 'rollback' AND d.status = 'succeeded' AND d.target IS NOT NULL
+            AND s.run_id = d.run_id AND s.id = d.target AND s.status = 'succeeded';
+      END IF;
 
-    -- Dependents: one fewer unmet dependency per finished one; the last makes them ready.
-    WITH rel AS (
-      SELECT e.run_id, e.step_id, count(*)::int AS n,
-             count(*) FILTER (WHERE d.status <> 'succeeded' AND d.kind <> 'rollback')::int AS bad
-      FROM unnest(d_run, d_step, d_kind, d_target, d_status) AS d(run_id, step_id, kind, target, status) JOIN step_edges e ON e.run_id = d.run_id AND e.dep_id = d.step_id
-      WHERE d.status <> 'retrying' GROUP BY e.run_id, e.step_id),
-    upd AS (
-      UPDATE steps s SET deps_unmet = s.deps_unmet - rel.n, deps_not_ok = s.deps_not_ok + rel.bad,
-          status = CASE WHEN s.deps_unmet = rel.n THEN 'ready' ELSE s.status END,
-          ready_at = CASE WHEN s.deps_unmet = rel.n THEN v_now ELSE s.ready_at END
-        FROM rel WHERE s.run_id = rel.run_id AND s.id = rel.step_id AND s.status = 'pending'
-        RETURNING s.run_id, s.status)
-    SELECT count(*) FILTER (WHERE upd.status = 'ready'), array_agg(DISTINCT upd.run_id) FILTER (WHERE upd.status = 'ready')
-      INTO v_released, v_notify FROM upd;
+      -- Dependents: one fewer unmet dependency per finished one; the last makes them ready.
+      PERFORM 1 FROM unnest(d_run, d_step, d_status) AS d(run_id, step_id, status)
+        JOIN step_edges e ON e.run_id = d.run_id AND e.dep_id = d.step_id
+        JOIN steps s ON s.run_id = e.run_id AND s.id = e.step_id
+        WHERE d.status <> 'retrying' AND s.status = 'pending' ORDER BY s.run_id, s.id FOR UPDATE OF s;
+      WITH rel AS (
+        SELECT e.run_id, e.step_id, count(*)::int AS n,
+               count(*) FILTER (WHERE d.status <> 'succeeded' AND d.kind <> 'rollback')::int AS bad
+        FROM unnest(d_run, d_step, d_kind, d_status) AS d(run_id, step_id, kind, status)
+        JOIN step_edges e ON e.run_id = d.run_id AND e.dep_id = d.step_id
+        WHERE d.status <> 'retrying' GROUP BY e.run_id, e.step_id),
+      upd AS (
+        UPDATE steps s SET deps_unmet = s.deps_unmet - rel.n, deps_not_ok = s.deps_not_ok + rel.bad,
+            status = CASE WHEN s.deps_unmet = rel.n THEN 'ready' ELSE s.status END,
+            ready_at = CASE WHEN s.deps_unmet = rel.n THEN v_now ELSE s.ready_at END
+          FROM rel WHERE s.run_id = rel.run_id AND s.id = rel.step_id AND s.status = 'pending'
+          RETURNING s.run_id, s.status)
+      SELECT count(*) FILTER (WHERE upd.status = 'ready'), array_agg(DISTINCT upd.run_id) FILTER (WHERE upd.status = 'ready')
+        INTO v_released, v_notify FROM upd;
 
-    -- The runs' counters, and each finish's row.
-    RETURN QUERY
-    WITH agg AS (
-      -- completed_seq moves past every succeeded finish asked for (accepted or not: f's numbering).
-      SELECT u.run_id, count(*) FILTER (WHERE d.step_id IS NOT NULL AND d.status <> 'retrying')::int AS n,
-             count(*) FILTER (WHERE u.status = 'succeeded')::int AS ok
-      FROM unnest(f_run, f_step, f_status) AS u(run_id, step_id, status)
-      LEFT JOIN unnest(d_run, d_step, d_status) AS d(run_id, step_id, status) ON d.run_id = u.run_id AND d.step_id = u.step_id
-      GROUP BY u.run_id),
-    counted AS (
-      UPDATE runs r SET open_steps = r.open_steps - agg.n, completed_seq = r.completed_seq + agg.ok
-        FROM agg WHERE r.id = agg.run_id RETURNING r.id, r.open_steps)
-    SELECT 'finish'::text, u.run_id, u.step_id, d.step_id IS NOT NULL, COALESCE(c.open_steps, r.open_steps),
-           NULL::text, NULL::int, NULL::int, NULL::int, NULL::int, NULL::text, NULL::bigint
-    FROM unnest(f_run, f_step) AS u(run_id, step_id)
-    LEFT JOIN unnest(d_run, d_step) AS d(run_id, step_id) ON d.run_id = u.run_id AND d.step_id = u.step_id
-    LEFT JOIN counted c ON c.id = u.run_id
-    LEFT JOIN runs r ON r.id = u.run_id;
+      -- The runs' counters of open steps; each accepted finish's row.
+      PERFORM 1 FROM runs r WHERE r.id = ANY(d_run) ORDER BY r.id FOR UPDATE;
+      RETURN QUERY
+      WITH agg AS (
+        SELECT d.run_id, count(*) FILTER (WHERE d.status <> 'retrying')::int AS n
+        FROM unnest(d_run, d_status) AS d(run_id, status) GROUP BY d.run_id),
+      counted AS (
+        UPDATE runs r SET open_steps = r.open_steps - agg.n FROM agg WHERE r.id = agg.run_id RETURNING r.id, r.open_steps)
+      SELECT 'finish'::text, d.run_id, d.step_id, true, c.open_steps,
+             NULL::text, NULL::int, NULL::int, NULL::int, NULL::int, NULL::text, NULL::bigint
+      FROM unnest(d_run, d_step) AS d(run_id, step_id) JOIN counted c ON c.id = d.run_id;
+    END IF;
+
+    -- Finishes refused (the lease was lost, the run cancelled): nothing of them was written.
+    IF COALESCE(cardinality(d_run), 0) < cardinality(f_run) THEN
+      RETURN QUERY
+      SELECT 'finish'::text, u.run_id, u.step_id, false, r.open_steps,
+             NULL::text, NULL::int, NULL::int, NULL::int, NULL::int, NULL::text, NULL::bigint
+      FROM unnest(f_run, f_step) AS u(run_id, step_id) JOIN runs r ON r.id = u.run_id
+      WHERE NOT EXISTS (SELECT 1 FROM unnest(d_run, d_step) AS d(run_id, step_id) WHERE d.run_id = u.run_id AND d.step_id = u.step_id);
+    END IF;
   END IF;
 
   IF p_claim > 0 THEN
@@ -158,4 +180,13 @@ BEGIN
     PERFORM pg_notify('baton_changes', x) FROM unnest(v_notify) AS x;
   END IF;
 END;
+$$;
+
+-- A single finish (a run a process drives) is a batch of one without claims.
+CREATE OR REPLACE FUNCTION baton_finish(
+  p_run TEXT, p_step TEXT, p_epoch INTEGER, p_attempt INTEGER, p_now BIGINT,
+  p_status TEXT, p_exit INTEGER, p_outputs TEXT, p_error TEXT, p_ready BIGINT
+) RETURNS TABLE (accepted BOOLEAN, open_steps INTEGER) LANGUAGE sql AS $$
+  SELECT b.accepted, b.open_steps FROM baton_step_batch(NULL, p_now, 0, 0, ARRAY[p_run], ARRAY[p_step], ARRAY[p_epoch], ARRAY[p_attempt],
+    ARRAY[p_status], ARRAY[p_exit], ARRAY[p_outputs], ARRAY[p_error], ARRAY[p_ready]) b WHERE b.row_kind = 'finish';
 $$;
