@@ -47,7 +47,8 @@ CREATE FUNCTION baton_step_batch(
 -- would cost more than the call), as nested loops over the batch's few rows
 -- into the primary keys and the claim index: statistics of tables that just
 -- grew by a large run would otherwise plan scans of whole tables.
-SET plan_cache_mode = force_generic_plan SET enable_seqscan = off SET enable_hashjoin = off SET enable_mergejoin = off AS $$
+SET plan_cache_mode = force_generic_plan SET enable_seqscan = off SET enable_hashjoin = off SET enable_mergejoin = off
+  SET join_collapse_limit = 1 AS $$
 #variable_conflict use_column
 DECLARE
   v_now BIGINT := COALESCE(p_now, (extract(epoch from clock_timestamp()) * 1000)::bigint);
