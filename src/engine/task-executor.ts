@@ -112,9 +112,13 @@ export class TaskExecutor {
     const calls = this.deps.calls;
     if (!calls) return { status: 'failed', error: 'this engine cannot run function or workflow tasks' };
     started();
-    const timeout = new AbortController();
-    const timer = task.timeoutMs !== undefined ? setTimeout(() => timeout.abort(new Error(`timed out after ${formatDuration(task.timeoutMs ?? 0)}`)), task.timeoutMs) : undefined;
-    const signal = AbortSignal.any([runSignal, timeout.signal]);
+    let signal = runSignal;
+    let timer: NodeJS.Timeout | undefined;
+    if (task.timeoutMs !== undefined) {
+      const timeout = new AbortController();
+      timer = setTimeout(() => timeout.abort(new Error(`timed out after ${formatDuration(task.timeoutMs ?? 0)}`)), task.timeoutMs);
+      signal = AbortSignal.any([runSignal, timeout.signal]);
+    }
     const aborted = new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true }));
     aborted.catch(() => undefined);
     const from = this.run.def.source ? dirname(this.run.def.source) : this.run.workdir;
