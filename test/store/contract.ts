@@ -258,6 +258,60 @@ export function storeContract(backend: string, factory: StoreFactory, skip: Reco
       ]);
     });
 
+    t('a worker round trip records its outcomes and claims what they released, in one call', async () => {
+      const submit = async (steps: NewStep[]) => {
+        const id = `run${++n}`;
+        await store.createRun({ id, workflow: 'wf', definition: DEF, input: {}, steps }, null);
+        return id;
+      };
+      const chain = await submit([{ id: 'a', dependsOn: [] }, { id: 'b', dependsOn: ['a'] }, { id: 'c', dependsOn: ['b'] }]);
+      const other = await submit([{ id: 'x', dependsOn: [] }, { id: 'y', dependsOn: [] }]);
+      const req = (limit: number) => ({ owner: OWNER, limit, leaseMs: LEASE });
+      const first = await store.stepBatch({ finishes: [], claim: req(2) });
+      expect(first.finished).toEqual([]);
+      expect(first.claims.map((c) => [c.runId, c.stepId])).toEqual([[chain, 'a'], [other, 'x']]);
+      const [a, x] = first.claims as [Claim, Claim];
+      expect((await store.leasedSteps(OWNER)).map((c) => `${c.runId}/${c.stepId}/${c.epoch}`).sort()).toEqual([`${chain}/a/${a.epoch}`, `${other}/x/${x.epoch}`]);
+      // x's lease lapses and another worker takes x (and y): x's outcome from here is refused; a's is recorded and releases b.
+      clock.advance(LEASE + 1);
+      expect(await store.heartbeat([a], LEASE)).toEqual([]);
+      expect(await store.sweepExpired()).toBe(1);
+      const elsewhere = await store.stepBatch({ finishes: [], claim: { owner: 'w:2', limit: 5, leaseMs: LEASE } });
+      expect(elsewhere.claims.map((c) => `${c.stepId}/${c.attempt}`).sort()).toEqual(['x/2', 'y/1']);
+      const second = await store.stepBatch({
+        finishes: [
+          { claim: a, outcome: { status: 'succeeded', exitCode: 0 } },
+          { claim: x, outcome: { status: 'succeeded', exitCode: 0 } },
+        ],
+        claim: req(3),
+      });
+      expect(second.finished).toEqual([
+        { accepted: true, openSteps: 2 },
+        { accepted: false, openSteps: expect.any(Number) as number },
+      ]);
+      expect(second.claims.map((c) => `${c.runId}/${c.stepId}/${c.attempt}`)).toEqual([`${chain}/b/1`]);
+      expect((await store.getAttempts(chain, 'b')).map((t) => [t.attempt, t.status, t.owner])).toEqual([[1, 'running', OWNER]]);
+      expect(second.nextDue).toBeNull();
+      const y = elsewhere.claims.find((c) => c.stepId === 'y') as Claim;
+      const byStep = new Map([...second.claims, y].map((c) => [c.stepId, c]));
+      // b fails with a retry due later; y succeeds; nothing is left to claim, and the retry's time comes back.
+      const third = await store.stepBatch({
+        finishes: [
+          { claim: byStep.get('b') as Claim, outcome: { status: 'failed', exitCode: 1, error: 'boom', retryAt: clock.now() + 700 } },
+          { claim: byStep.get('y') as Claim, outcome: { status: 'succeeded', exitCode: 0 } },
+        ],
+        claim: req(5),
+      });
+      expect(third.finished).toEqual([
+        { accepted: true, openSteps: 2 },
+        { accepted: true, openSteps: 1 },
+      ]);
+      expect(third.claims).toEqual([]);
+      expect(third.nextDue).toBe(clock.now() + 700);
+      expect(await status(chain)).toEqual({ a: 'succeeded', b: 'retrying', c: 'pending' });
+      expect((await store.getAttempts(other, 'x')).map((t) => t.status)).toEqual(['crashed', 'running']);
+    });
+
     t('a submitted run whose steps all ended unsettled is found once it has been quiet', async () => {
       const id = `run${++n}`;
       await store.createRun({ id, workflow: 'wf', definition: DEF, input: {}, steps: [{ id: 'a', dependsOn: [] }] }, null);

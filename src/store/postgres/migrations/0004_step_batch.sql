@@ -61,6 +61,16 @@ DECLARE
   d_kind TEXT[];
   d_target TEXT[];
   d_status TEXT[];
+  -- Dependents this call released and took at once (claims handed over).
+  v_taken INTEGER := 0;
+  h_run TEXT[];
+  h_step TEXT[];
+  h_kind TEXT[];
+  h_attempt INTEGER[];
+  h_epoch INTEGER[];
+  h_failures INTEGER[];
+  h_deps_not_ok INTEGER[];
+  h_target TEXT[];
 BEGIN
   IF cardinality(f_run) > 0 THEN
     -- Rows are locked in one order (steps by key, then runs by id), so that
@@ -111,20 +121,50 @@ BEGIN
         JOIN step_edges e ON e.run_id = d.run_id AND e.dep_id = d.step_id
         JOIN steps s ON s.run_id = e.run_id AND s.id = e.step_id
         WHERE d.status <> 'retrying' AND s.status = 'pending' ORDER BY s.run_id, s.id FOR UPDATE OF s;
+      -- A dependent that becomes ready is taken at once, while this worker has
+      -- slots free (a chain's next step never waits in the ready queue); the
+      -- rest become ready for anyone.
       WITH rel AS (
         SELECT e.run_id, e.step_id, count(*)::int AS n,
                count(*) FILTER (WHERE d.status <> 'succeeded' AND d.kind <> 'rollback')::int AS bad
         FROM unnest(d_run, d_step, d_kind, d_status) AS d(run_id, step_id, kind, status)
         JOIN step_edges e ON e.run_id = d.run_id AND e.dep_id = d.step_id
         WHERE d.status <> 'retrying' GROUP BY e.run_id, e.step_id),
+      cand AS (
+        SELECT rel.*, s.deps_unmet = rel.n AS ready,
+               s.deps_unmet = rel.n AND s.for_workers AND s.kind IN ('task', 'rollback') AS takeable, s.ord
+        FROM rel JOIN steps s ON s.run_id = rel.run_id AND s.id = rel.step_id WHERE s.status = 'pending'),
+      ranked AS (
+        SELECT cand.*, cand.takeable AND row_number() OVER (PARTITION BY cand.takeable ORDER BY cand.run_id, cand.ord) <= p_claim AS take
+        FROM cand),
       upd AS (
-        UPDATE steps s SET deps_unmet = s.deps_unmet - rel.n, deps_not_ok = s.deps_not_ok + rel.bad,
-            status = CASE WHEN s.deps_unmet = rel.n THEN 'ready' ELSE s.status END,
-            ready_at = CASE WHEN s.deps_unmet = rel.n THEN v_now ELSE s.ready_at END
-          FROM rel WHERE s.run_id = rel.run_id AND s.id = rel.step_id AND s.status = 'pending'
-          RETURNING s.run_id, s.status)
-      SELECT count(*) FILTER (WHERE upd.status = 'ready'), array_agg(DISTINCT upd.run_id) FILTER (WHERE upd.status = 'ready')
-        INTO v_released, v_notify FROM upd;
+        UPDATE steps s SET deps_unmet = s.deps_unmet - c.n, deps_not_ok = s.deps_not_ok + c.bad,
+            status = CASE WHEN c.take THEN 'running' WHEN c.ready THEN 'ready' ELSE s.status END,
+            ready_at = CASE WHEN c.ready THEN v_now ELSE s.ready_at END,
+            attempt = s.attempt + CASE WHEN c.take THEN 1 ELSE 0 END,
+            epoch = s.epoch + CASE WHEN c.take THEN 1 ELSE 0 END,
+            lease_owner = CASE WHEN c.take THEN p_owner ELSE s.lease_owner END,
+            lease_until = CASE WHEN c.take THEN v_now + p_lease_ms ELSE s.lease_until END,
+            started_at = CASE WHEN c.take THEN COALESCE(s.started_at, v_now) ELSE s.started_at END
+          FROM ranked c WHERE s.run_id = c.run_id AND s.id = c.step_id AND s.status = 'pending'
+          RETURNING s.run_id, s.id, s.kind, s.attempt, s.epoch, s.failures, s.deps_not_ok, s.target, s.status, c.take),
+      att AS (
+        INSERT INTO attempts (run_id, step_id, attempt, status, owner, started_at)
+        SELECT u.run_id, u.id, u.attempt, 'running', p_owner, v_now FROM upd u WHERE u.take),
+      ev AS (
+        INSERT INTO events (run_id, at, type, step_id, attempt) SELECT u.run_id, v_now, 'step:started', u.id, u.attempt FROM upd u WHERE u.take)
+      SELECT count(*) FILTER (WHERE u.status = 'ready'), array_agg(DISTINCT u.run_id) FILTER (WHERE u.status = 'ready'),
+             array_agg(u.run_id) FILTER (WHERE u.take), array_agg(u.id) FILTER (WHERE u.take), array_agg(u.kind) FILTER (WHERE u.take),
+             array_agg(u.attempt) FILTER (WHERE u.take), array_agg(u.epoch) FILTER (WHERE u.take), array_agg(u.failures) FILTER (WHERE u.take),
+             array_agg(u.deps_not_ok) FILTER (WHERE u.take), array_agg(u.target) FILTER (WHERE u.take)
+        INTO v_released, v_notify, h_run, h_step, h_kind, h_attempt, h_epoch, h_failures, h_deps_not_ok, h_target FROM upd u;
+      IF h_run IS NOT NULL THEN
+        v_taken := cardinality(h_run);
+        RETURN QUERY
+        SELECT 'claim'::text, h.run_id, h.step_id, NULL::boolean, NULL::int, h.kind, h.attempt, h.epoch, h.failures, h.deps_not_ok, h.target, NULL::bigint
+        FROM unnest(h_run, h_step, h_kind, h_attempt, h_epoch, h_failures, h_deps_not_ok, h_target)
+               AS h(run_id, step_id, kind, attempt, epoch, failures, deps_not_ok, target);
+      END IF;
 
       -- The runs' counters of open steps; each accepted finish's row.
       PERFORM 1 FROM runs r WHERE r.id = ANY(d_run) ORDER BY r.id FOR UPDATE;
@@ -149,12 +189,12 @@ BEGIN
     END IF;
   END IF;
 
-  IF p_claim > 0 THEN
+  IF p_claim - v_taken > 0 THEN
     RETURN QUERY
     WITH picked AS (
       SELECT s.run_id, s.id FROM steps s
       WHERE s.status IN ('ready', 'retrying') AND s.kind IN ('task', 'rollback') AND s.for_workers AND s.ready_at <= v_now
-      ORDER BY s.ready_at, s.ord LIMIT p_claim FOR UPDATE OF s SKIP LOCKED),
+      ORDER BY s.ready_at, s.ord LIMIT p_claim - v_taken FOR UPDATE OF s SKIP LOCKED),
     claimed AS (
       UPDATE steps s SET status = 'running', attempt = s.attempt + 1, epoch = s.epoch + 1,
           lease_owner = p_owner, lease_until = v_now + p_lease_ms, started_at = COALESCE(s.started_at, v_now)
@@ -168,7 +208,7 @@ BEGIN
     SELECT 'claim'::text, c.run_id, c.id, NULL::boolean, NULL::int, c.kind, c.attempt, c.epoch, c.failures, c.deps_not_ok, c.target, NULL::bigint
     FROM claimed c;
     GET DIAGNOSTICS v_claimed = ROW_COUNT;
-    IF v_claimed < p_claim THEN
+    IF v_claimed < p_claim - v_taken THEN
       RETURN QUERY
       SELECT 'due'::text, NULL::text, NULL::text, NULL::boolean, NULL::int, NULL::text, NULL::int, NULL::int, NULL::int, NULL::int, NULL::text,
              (SELECT s.ready_at FROM steps s WHERE s.status IN ('ready', 'retrying') AND s.kind IN ('task', 'rollback') AND s.for_workers
