@@ -23,7 +23,11 @@
 //              throughput, fan-out), durability full and normal, against raw
 //              better-sqlite3 doing the same writes: see bench/code.mjs.
 //
-//   node bench/run.mjs [--quick] [--only graph|validate|startup|code] [--rounds N]
+// 5. pg        baton's workers on PostgreSQL against graphile-worker, pg-boss
+//              and BullMQ (throughput, chain latency, fan-out): see bench/pg.mjs.
+//              Needs PostgreSQL and Redis (skipped without them unless --only pg).
+//
+//   node bench/run.mjs [--quick] [--only graph|validate|startup|code|pg] [--rounds N]
 //
 // --quick: 1 round, 1 validation run, 3 start-ups, no 100k YAML (smoke check).
 // Exits non-zero if any contender fails (no number is printed for it) or times
@@ -35,6 +39,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { benchCode } from './code.mjs';
+import { benchPg } from './pg.mjs';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(BENCH);
@@ -45,7 +50,7 @@ const BARE = join(BENCH, 'bare-loop.mjs');
 const { values: opts } = parseArgs({
   options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, rounds: { type: 'string' } },
 });
-const SECTIONS = ['graph', 'validate', 'startup', 'code'];
+const SECTIONS = ['graph', 'validate', 'startup', 'code', 'pg'];
 if (opts.only && !SECTIONS.includes(opts.only)) die(`--only must be one of ${SECTIONS.join(', ')}`);
 const want = (s) => !opts.only || opts.only === s;
 const ROUNDS = opts.rounds ? Number(opts.rounds) : opts.quick ? 1 : 3;
@@ -347,7 +352,8 @@ const blocks = [];
 const failures = []; // contenders that timed out but still got a row
 try {
   const code = () => benchCode({ rounds: ROUNDS, work: WORK, log, table, median });
-  for (const [name, fn] of [['graph', benchGraph], ['validate', benchValidate], ['startup', benchStartup], ['code', code]]) {
+  const pg = () => benchPg({ rounds: ROUNDS, log, table, median, failures, required: opts.only === 'pg' });
+  for (const [name, fn] of [['graph', benchGraph], ['validate', benchValidate], ['startup', benchStartup], ['code', code], ['pg', pg]]) {
     if (!want(name)) continue;
     log(`== ${name}`);
     const block = await fn();
