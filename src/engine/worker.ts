@@ -137,6 +137,12 @@ export class Worker {
     this.codeRuns.clear();
   }
 
+  /** Work was added or changed here (a run submitted, retried, cancelled): look now rather than at the next notification. */
+  poke(): void {
+    this.pump();
+    this.pumpCode();
+  }
+
   /** Steps in hand. */
   get busy(): number {
     return this.running.size;

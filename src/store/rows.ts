@@ -2,6 +2,7 @@
  * @module store/sqlite/rows
  * Rows as SQLite returns them, mapped to the Store's camelCase objects in one place.
  */
+import type { TokenRecord } from '../core/tokens.js';
 import type { RunDefinition } from '../core/workflow-code.js';
 import type { AttemptStatus, RunStatus, StepKind, StepStatus } from '../core/states.js';
 import type { AttemptRow, EventRow, JournalEntry, RunRow, StepRow, StoredLogLine, Stream } from './store.js';
@@ -170,4 +171,17 @@ export function toLog(r: LogRecord): StoredLogLine {
     at: r.at,
     line: r.line,
   };
+}
+
+export interface TokenRow {
+  id: string;
+  name: string;
+  role: string;
+  hash: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export function toToken(r: TokenRow): TokenRecord {
+  return { id: r.id, name: r.name, role: r.role as TokenRecord['role'], hash: r.hash, createdAt: r.created_at, revokedAt: r.revoked_at };
 }

@@ -6,6 +6,7 @@
  * the state it expects, and a mismatch is a typed outcome, not an overwrite.
  * Every backend runs the same contract suite (test/store/contract.ts).
  */
+import type { TokenRecord } from '../core/tokens.js';
 import type { RunDefinition } from '../core/workflow-code.js';
 import type { AttemptStatus, RunStatus, StepKind, StepStatus } from '../core/states.js';
 
@@ -236,6 +237,13 @@ export interface Store {
   /** Apply pending migrations; safe to call from several processes at once. */
   migrate(): Promise<void>;
   close(): Promise<void>;
+
+  /** API tokens (their hashes): added, found by id, listed (newest first), revoked. */
+  addToken(token: TokenRecord): Promise<void>;
+  getToken(id: string): Promise<TokenRecord | undefined>;
+  listTokens(): Promise<TokenRecord[]>;
+  /** False when there is no such token or it was revoked already. */
+  revokeToken(id: string, at: number): Promise<boolean>;
 
   /**
    * Insert a run and its steps (status running); steps without dependencies

@@ -312,6 +312,19 @@ export function storeContract(backend: string, factory: StoreFactory, skip: Reco
       expect((await store.getAttempts(other, 'x')).map((t) => t.status)).toEqual(['crashed', 'running']);
     });
 
+    t('tokens: kept by id with their hash and role, listed newest first, revoked once', async () => {
+      await store.addToken({ id: 'tk1', name: 'first', role: 'admin', hash: 'h1', createdAt: 1000, revokedAt: null });
+      await store.addToken({ id: 'tk2', name: 'ci', role: 'operator', hash: 'h2', createdAt: 2000, revokedAt: null });
+      await expect(store.addToken({ id: 'tk1', name: 'again', role: 'viewer', hash: 'h3', createdAt: 3000, revokedAt: null })).rejects.toThrow();
+      expect(await store.getToken('tk2')).toEqual({ id: 'tk2', name: 'ci', role: 'operator', hash: 'h2', createdAt: 2000, revokedAt: null });
+      expect(await store.getToken('nope')).toBeUndefined();
+      expect((await store.listTokens()).map((k) => k.id)).toEqual(['tk2', 'tk1']);
+      expect(await store.revokeToken('tk2', 5000)).toBe(true);
+      expect(await store.revokeToken('tk2', 6000)).toBe(false);
+      expect(await store.revokeToken('nope', 6000)).toBe(false);
+      expect((await store.getToken('tk2'))?.revokedAt).toBe(5000);
+    });
+
     t('a submitted run whose steps all ended unsettled is found once it has been quiet', async () => {
       const id = `run${++n}`;
       await store.createRun({ id, workflow: 'wf', definition: DEF, input: {}, steps: [{ id: 'a', dependsOn: [] }] }, null);

@@ -9,7 +9,8 @@ import pg from 'pg';
 import type { Clock } from '../../core/clock.js';
 import { BatonError } from '../../core/errors.js';
 import type { RunStatus, StepStatus } from '../../core/states.js';
-import { toAttempt, toEntry, toEvent, toLog, toRun, toStep, type AttemptRecord, type EventRecord, type LogRecord, type RunRecord, type StepRecord } from '../rows.js';
+import type { TokenRecord } from '../../core/tokens.js';
+import { toAttempt, toEntry, toEvent, toLog, toRun, toStep, toToken, type AttemptRecord, type EventRecord, type LogRecord, type RunRecord, type StepRecord, type TokenRow } from '../rows.js';
 import type {
   AttemptOutcome,
   AttemptRow,
@@ -158,6 +159,30 @@ export class PgStore implements Store {
       [quietSince, limit],
     );
     return rows.map((r) => r.id);
+  }
+
+  async addToken(token: TokenRecord): Promise<void> {
+    await this.db.q('INSERT INTO tokens (id, name, role, hash, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6)', [
+      token.id,
+      token.name,
+      token.role,
+      token.hash,
+      token.createdAt,
+      token.revokedAt,
+    ]);
+  }
+
+  async getToken(id: string): Promise<TokenRecord | undefined> {
+    const [row] = await this.db.q<TokenRow>('SELECT * FROM tokens WHERE id = $1', [id]);
+    return row ? toToken(row) : undefined;
+  }
+
+  async listTokens(): Promise<TokenRecord[]> {
+    return (await this.db.q<TokenRow>('SELECT * FROM tokens ORDER BY created_at DESC, id')).map(toToken);
+  }
+
+  async revokeToken(id: string, at: number): Promise<boolean> {
+    return (await this.db.q('UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL RETURNING id', [at, id])).length > 0;
   }
 
   leasedSteps(owner: string): Promise<Claim[]> {

@@ -34,11 +34,12 @@ import type {
   StoredLogLine,
 } from '../store.js';
 import type { RunStatus, StepStatus } from '../../core/states.js';
+import type { TokenRecord } from '../../core/tokens.js';
 import { ChangeWatcher } from './change-watcher.js';
 import { GroupCommit } from './group-commit.js';
 import { JournalStatements } from './journal.js';
 import { migrate } from './migrate.js';
-import { toAttempt, toEvent, toLog, toRun, toStep, type AttemptRecord, type EventRecord, type LogRecord, type RunRecord, type StepRecord } from '../rows.js';
+import { toAttempt, toEvent, toLog, toRun, toStep, toToken, type AttemptRecord, type EventRecord, type LogRecord, type RunRecord, type StepRecord, type TokenRow } from '../rows.js';
 import { Transitions } from './transitions.js';
 import { WalSync } from './wal-sync.js';
 
@@ -174,6 +175,29 @@ export class SqliteStore implements Store {
           .all(quietSince, limit) as Array<{ id: string }>
       ).map((r) => r.id),
     );
+  }
+
+  addToken(token: TokenRecord): Promise<void> {
+    return this.tx.write(() => {
+      this.db
+        .prepare('INSERT INTO tokens (id, name, role, hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(token.id, token.name, token.role, token.hash, token.createdAt, token.revokedAt);
+    });
+  }
+
+  getToken(id: string): Promise<TokenRecord | undefined> {
+    return this.tx.read(() => {
+      const row = this.db.prepare('SELECT * FROM tokens WHERE id = ?').get(id) as TokenRow | undefined;
+      return row ? toToken(row) : undefined;
+    });
+  }
+
+  listTokens(): Promise<TokenRecord[]> {
+    return this.tx.read(() => (this.db.prepare('SELECT * FROM tokens ORDER BY created_at DESC, id').all() as TokenRow[]).map(toToken));
+  }
+
+  revokeToken(id: string, at: number): Promise<boolean> {
+    return this.tx.write(() => this.db.prepare('UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(at, id).changes > 0);
   }
 
   leasedSteps(owner: string): Promise<Claim[]> {

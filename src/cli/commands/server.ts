@@ -1,0 +1,142 @@
+/**
+ * @module cli/commands/server
+ * `baton server [FOLDER]`: serve the workflows of a folder over HTTP (the API
+ * of server/app.ts) and run their runs with a worker in this process, on the
+ * embedded store or, with --db, beside other servers and workers on
+ * PostgreSQL. SIGINT/SIGTERM drain: /readyz turns 503, no new steps are
+ * claimed, steps in hand may finish for --grace (the API answers meanwhile),
+ * then the server exits.
+ */
+import { readFileSync } from 'node:fs';
+import { parseDuration } from '../../core/duration.js';
+import type { WorkflowDef } from '../../core/model.js';
+import { COMMON_OPTIONS, help, parse, positiveInt } from '../args.js';
+import { EXIT, UsageError } from '../exit.js';
+import { buildEngine, homeDir, openStore, startSpawner } from '../home.js';
+
+const SYNOPSIS = 'baton server [FOLDER] [--host 127.0.0.1] [--port 7700] [--concurrency N] [--grace 30s] [--db URL]';
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+
+export async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(
+    argv,
+    { ...COMMON_OPTIONS, host: { type: 'string' }, port: { type: 'string' }, concurrency: { type: 'string', short: 'c' }, grace: { type: 'string' }, 'insecure-bind': { type: 'boolean', default: false } },
+    SYNOPSIS,
+  );
+  if (values.help) {
+    return help(SYNOPSIS, `
+Serves the workflows in FOLDER (default: the current directory; every .yaml, .yml and
+.json workflow file and every module exporting a code workflow) over HTTP, and runs
+their runs. On first start it makes an admin token and prints it once.
+
+      --host H            address to listen on (default 127.0.0.1); another address than
+                          loopback needs --insecure-bind (no TLS here: put a proxy in front)
+      --port N            port (default 7700; 0 picks a free one)
+  -c, --concurrency N     steps at once in this server's worker (default 8)
+      --grace D           on SIGTERM, how long steps in hand may take to finish (default 30s)
+      --db URL            a shared PostgreSQL store (or BATON_DB)`);
+  }
+  if (positionals.length > 1) throw new UsageError(`one folder at most, got ${positionals.join(' ')}\nusage: ${SYNOPSIS}`);
+  const host = values.host ?? '127.0.0.1';
+  if (!LOOPBACK.has(host) && !values['insecure-bind']) {
+    throw new UsageError(`refusing to listen on ${host} without TLS: anyone who can reach it could watch the traffic, tokens included. Put a TLS proxy in front and listen on 127.0.0.1, or pass --insecure-bind if this network is trusted`);
+  }
+  const port = values.port === undefined ? 7700 : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new UsageError(`--port must be a port number (0-65535), got "${values.port}"`);
+  const grace = values.grace === undefined ? 30_000 : parseDuration(values.grace);
+  if (grace === undefined) throw new UsageError(`--grace must be a duration like 30s, got "${values.grace}"`);
+  const concurrency = positiveInt(values.concurrency, '--concurrency') ?? 8;
+
+  const { FolderCatalog } = await import('../catalog.js');
+  const catalog = await FolderCatalog.load(positionals[0] ?? '.');
+  for (const p of catalog.problems) process.stderr.write(`baton server: left out: ${p}\n`);
+
+  const home = homeDir(values.home);
+  const spawner = startSpawner();
+  const store = await openStore(home, { db: values.db }).catch(async (error: unknown) => {
+    (await spawner).close();
+    throw error;
+  });
+  const { engine, close } = await buildEngine(store, home, await spawner);
+  const [{ Worker }, { createApp }, { newToken }, { serve }] = await Promise.all([
+    import('../../engine/worker.js'),
+    import('../../server/app.js'),
+    import('../../server/auth.js'),
+    import('@hono/node-server'),
+  ]);
+  const worker = new Worker(engine, {
+    concurrency,
+    secretsFor: (def: WorkflowDef) => Object.fromEntries(def.secrets.flatMap((name) => (process.env[name] !== undefined ? [[name, process.env[name] as string]] : []))),
+    onWarning: (m) => process.stderr.write(`baton server: ${m}\n`),
+  });
+  let ready = false;
+  const { app } = createApp({
+    engine,
+    catalog,
+    submit: (name, input) => catalog.submit(store, name, input),
+    poke: () => worker.poke(),
+    ready: () => ready,
+    version: packageVersion(),
+  });
+
+  // The first start makes an admin token; only its hash is kept.
+  let firstToken: string | undefined;
+  if ((await store.listTokens()).length === 0) {
+    const { token, record } = newToken('admin', 'first admin', Date.now());
+    await store.addToken(record);
+    firstToken = token;
+  }
+
+  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(s));
+    s.once('error', (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'EADDRINUSE' ? new UsageError(`port ${port} on ${host} is in use (another baton server?); choose one with --port`) : error),
+    );
+  });
+  const address = server.address();
+  const actualPort = typeof address === 'object' && address ? address.port : port;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
+  const stop = new AbortController();
+  const working = worker.run(stop.signal);
+  ready = true;
+  process.stdout.write(`baton server: ${catalog.list().length} workflow(s) from ${catalog.folder}, listening on ${url}\n`);
+  if (firstToken) {
+    process.stdout.write(`\nThe admin token (shown this once; only its hash is kept):\n    ${firstToken}\nOpen ${url}/?token=${firstToken}\n\n`);
+  }
+
+  const drained = new Promise<void>((resolve) => {
+    const onSignal = () => {
+      if (stop.signal.aborted) process.exit(EXIT.interrupted);
+      ready = false;
+      process.stderr.write(`baton server: draining: ${worker.busy} step(s) in hand may take ${grace / 1000}s to finish (again to stop now)\n`);
+      // The API stays up while draining (/readyz says 503, so a balancer moves away); nothing new is claimed.
+      stop.abort();
+      const timer = setTimeout(() => {
+        process.stderr.write(`baton server: steps still running after ${grace / 1000}s; stopping (their leases lapse and another node runs them again)\n`);
+        resolve();
+      }, grace);
+      timer.unref();
+      void working.then(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+  await drained;
+  server.close();
+  // Live streams (SSE) end with the server.
+  (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+  close();
+  await store.close();
+  return EXIT.ok;
+}
+
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}

@@ -1,0 +1,206 @@
+/**
+ * `baton server` from the outside: the built CLI started on a free port,
+ * spoken to over real HTTP on loopback, serving test/fixtures/server on an
+ * embedded store in a temporary home.
+ */
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { routes, type ServerDeps } from '../../src/server/app.js';
+import { processesWith, Sandbox, until } from '../helpers/cli.js';
+
+const FOLDER = resolve(import.meta.dirname, '../fixtures/server');
+
+let box: Sandbox;
+let server: ReturnType<Sandbox['start']>;
+let base: string;
+let admin: string;
+let stderr = '';
+
+async function api(method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+  const res = await fetch(base + path, {
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+  });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+}
+
+async function token(role: string): Promise<string> {
+  const r = await box.run(['token', 'create', '--role', role, '--name', `test ${role}`]);
+  expect(r.code, r.stderr).toBe(0);
+  return r.stdout.split('\n')[0] as string;
+}
+
+type Run = { id: string; status: string };
+
+/** Wait for an async condition (polls every 50 ms). */
+async function eventually(pred: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await pred())) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+async function runEnds(runId: string, tokenValue: string, timeoutMs = 20_000): Promise<Record<string, unknown>> {
+  let last: Record<string, unknown> = {};
+  await eventually(async () => {
+    last = (await api('GET', `/api/runs/${runId}`, tokenValue)).json;
+    return ['succeeded', 'failed', 'cancelled', 'timed_out'].includes((last.run as Run).status);
+  }, timeoutMs);
+  return last;
+}
+
+beforeAll(async () => {
+  box = new Sandbox();
+  server = box.start(['server', FOLDER, '--port', '0', '--concurrency', '4', '--grace', '10s'], { EFFECTS_DIR: box.dir });
+  server.child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  await until(() => /listening on (http:\S+)/.test(server.output()), 20_000);
+  base = (/listening on (http:\S+)/.exec(server.output()) as RegExpExecArray)[1] as string;
+  admin = (/^\s+(baton_\S+)$/m.exec(server.output()) as RegExpExecArray)[1] as string;
+}, 30_000);
+
+afterAll(async () => {
+  if (server.child.exitCode === null) server.child.kill('SIGKILL');
+  box.remove();
+});
+
+describe('baton server', () => {
+  it('starts with an admin token printed once, with a console link, and reports the files it left out', async () => {
+    expect(server.output()).toContain(`Open ${base}/?token=${admin}`);
+    expect(stderr).toMatch(/left out: \S*broken\.yaml:\d+:\d+: .*nowhere/);
+    const listed = await api('GET', '/api/workflows', admin);
+    expect((listed.json.workflows as Array<{ name: string; kind: string }>).map((w) => `${w.name}:${w.kind}`)).toEqual([
+      'approval:code',
+      'drain:file',
+      'once:file',
+      'quick:file',
+      'slow:file',
+    ]);
+    const one = await api('GET', '/api/workflows/quick', admin);
+    expect(one.json.source).toContain('echo hello ${{ inputs.who }}');
+    expect((await api('GET', '/healthz')).status).toBe(200);
+    expect((await api('GET', '/readyz')).json).toEqual({ ready: true });
+  });
+
+  it('every route but /healthz and /readyz needs a token, and a role that may call it', async () => {
+    const viewer = await token('viewer');
+    const operator = await token('operator');
+    const table = routes({} as ServerDeps);
+    expect(table.length).toBeGreaterThan(15);
+    expect(table.filter((r) => r.role === null).map((r) => r.path)).toEqual(['/healthz', '/readyz']);
+    const fill = (path: string) => path.replace(':id', 'no-such-run').replace(':name', 'quick');
+    for (const route of table) {
+      const path = fill(route.path);
+      const anonymous = await fetch(base + path, { method: route.method });
+      if (route.role === null) {
+        expect(anonymous.status, `${route.method} ${route.path}`).toBe(200);
+        continue;
+      }
+      expect(anonymous.status, `${route.method} ${route.path} without a token`).toBe(401);
+      const forged = await fetch(base + path, { method: route.method, headers: { authorization: `Bearer ${admin.slice(0, -4)}AAAA` } });
+      expect(forged.status, `${route.method} ${route.path} with a forged token`).toBe(401);
+      for (const [role, value] of [
+        ['viewer', viewer],
+        ['operator', operator],
+      ] as const) {
+        const allowed = route.role === 'viewer' || (route.role === 'operator' && role === 'operator');
+        const controller = new AbortController();
+        const res = await fetch(base + path, { method: route.method, headers: { authorization: `Bearer ${value}` }, signal: controller.signal });
+        controller.abort(); // the event stream would not end by itself
+        if (allowed) expect([401, 403], `${route.method} ${route.path} as ${role}`).not.toContain(res.status);
+        else expect(res.status, `${route.method} ${route.path} as ${role}`).toBe(403);
+      }
+    }
+    // A revoked token is refused at once.
+    const id = (/^baton_([0-9a-f]+)_/.exec(viewer) as RegExpExecArray)[1] as string;
+    expect((await api('DELETE', `/api/tokens/${id}`, admin)).status).toBe(200);
+    expect((await api('GET', '/api/runs', viewer)).status).toBe(401);
+  });
+
+  it('starts a run over HTTP, streams its steps live, and serves its history and logs', async () => {
+    const operator = await token('operator');
+    const controller = new AbortController();
+    const stream = await fetch(`${base}/api/stream`, { headers: { authorization: `Bearer ${operator}` }, signal: controller.signal });
+    expect(stream.headers.get('content-type')).toMatch(/text\/event-stream/);
+    let seen = '';
+    const reading = (async () => {
+      const decoder = new TextDecoder();
+      for await (const chunk of stream.body as unknown as AsyncIterable<Uint8Array>) seen += decoder.decode(chunk);
+    })().catch(() => undefined);
+    const started = await api('POST', '/api/workflows/quick/runs', operator, { input: { who: 'api' } });
+    expect(started.status).toBe(201);
+    const runId = started.json.runId as string;
+    const detail = await runEnds(runId, operator);
+    expect((detail.run as Run).status).toBe('succeeded');
+    expect((detail.steps as Array<{ id: string; status: string }>).map((s) => `${s.id}:${s.status}`)).toEqual(['hello:succeeded', 'done:succeeded']);
+    await until(() => seen.includes(`"runId":"${runId}","status":"succeeded"`), 5000);
+    expect(seen).toMatch(new RegExp(`event: run:started\\ndata: \\{"runId":"${runId}"`));
+    expect(seen).toMatch(/event: step:finished\ndata: \{[^}]*"stepId":"hello"[^}]*"status":"succeeded"/);
+    controller.abort();
+    await reading;
+    const logs = await api('GET', `/api/runs/${runId}/logs?step=hello`, operator);
+    expect((logs.json.lines as Array<{ line: string }>).map((l) => l.line)).toEqual(['hello api']);
+    const events = await api('GET', `/api/runs/${runId}/events`, operator);
+    expect((events.json.events as Array<{ type: string }>).map((e) => e.type)).toContain('run:succeeded');
+    const listed = await api('GET', '/api/runs?workflow=quick&limit=5', operator);
+    expect((listed.json.runs as Run[]).map((r) => r.id)).toContain(runId);
+  });
+
+  it('refuses bad input with what was wrong, where', async () => {
+    const operator = await token('operator');
+    const enumBad = await api('POST', '/api/workflows/quick/runs', operator, { input: { whom: 'x' } });
+    expect(enumBad.status).toBe(400);
+    expect(enumBad.json.error).toEqual({ code: 'INVALID_INPUT', message: expect.stringMatching(/unknown input "whom".*did you mean "who"/) as string });
+    expect((await api('POST', '/api/workflows/quick/runs', operator, '{nope')).json.error).toMatchObject({ code: 'INVALID_JSON' });
+    expect((await api('POST', '/api/workflows/nothere/runs', operator, {})).status).toBe(404);
+    expect((await api('GET', '/api/runs?limit=lots', operator)).json.error).toMatchObject({ code: 'INVALID_QUERY' });
+    expect((await api('POST', '/api/tokens', admin, { role: 'king' })).status).toBe(400);
+  });
+
+  it('cancels a running run (its process group is killed), retries a failed one from the failed step, and delivers a signal', async () => {
+    const operator = await token('operator');
+    const slow = (await api('POST', '/api/workflows/slow/runs', operator, {})).json.runId as string;
+    await until(() => processesWith('sleep 31.5').length > 0, 15_000);
+    const cancelled = await api('POST', `/api/runs/${slow}/cancel`, operator);
+    expect((cancelled.json.run as Run).status).toBe('cancelled');
+    await until(() => processesWith('sleep 31.5').length === 0, 10_000);
+    expect((await api('POST', `/api/runs/${slow}/cancel`, operator)).status).toBe(409);
+
+    const once = (await api('POST', '/api/workflows/once/runs', operator, {})).json.runId as string;
+    expect(((await runEnds(once, operator)).run as Run).status).toBe('failed');
+    expect((await api('POST', `/api/runs/${once}/retry`, operator)).json).toMatchObject({ runId: once, steps: ['flaky'] });
+    const retried = await runEnds(once, operator);
+    expect((retried.run as Run).status).toBe('succeeded');
+    const attempts = (retried.attempts as Array<{ stepId: string; status: string }>).map((a) => `${a.stepId}:${a.status}`);
+    expect(attempts.filter((a) => a.startsWith('first'))).toEqual(['first:succeeded']);
+    expect(attempts.filter((a) => a.startsWith('flaky'))).toEqual(['flaky:failed', 'flaky:succeeded']);
+
+    const approval = (await api('POST', '/api/workflows/approval/runs', operator, {})).json.runId as string;
+    await eventually(async () => ((await api('GET', `/api/runs/${approval}`, operator)).json.run as Run).status === 'waiting', 15_000);
+    expect((await api('POST', `/api/runs/${approval}/signals/approve`, operator, { payload: { by: 'ada' } })).status).toBe(200);
+    const approved = await runEnds(approval, operator);
+    expect((approved.run as Run).status).toBe('succeeded');
+    expect(JSON.parse(approved.result as string)).toEqual({ approvedBy: 'ada' });
+  }, 60_000);
+
+  it('SIGTERM drains: not ready any more, the step in hand finishes, then the server exits', async () => {
+    const operator = await token('operator');
+    const runId = (await api('POST', '/api/workflows/drain/runs', operator, {})).json.runId as string;
+    await until(() => processesWith('sleep 1.5').length > 0, 15_000);
+    server.child.kill('SIGTERM');
+    await eventually(async () => (await fetch(`${base}/readyz`)).status === 503, 1000);
+    expect((await api('GET', '/healthz')).status).toBe(200);
+    const done = await server.done;
+    expect(done.code).toBe(0);
+    expect(box.lines('drain.txt')).toEqual(['nap finished']);
+    const after = await box.json<{ status: string; steps: Array<{ id: string; status: string }> }>(['show', runId]);
+    expect(after.steps.find((s) => s.id === 'nap')?.status).toBe('succeeded');
+    expect(after.status).toBe('succeeded');
+  }, 30_000);
+
+  it('refuses to listen beyond loopback without --insecure-bind', async () => {
+    const r = await box.run(['server', FOLDER, '--host', '0.0.0.0', '--port', '0']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/refusing to listen on 0\.0\.0\.0 without TLS.*--insecure-bind/);
+  });
+});
