@@ -8,6 +8,7 @@ import { Hono, type Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { BatonError, type ErrorCode } from '../core/errors.js';
 import type { EngineEventMap } from '../core/events.js';
+import type { ScheduleDef } from '../core/schedule.js';
 import { isFinalRun, type RunStatus } from '../core/states.js';
 import { isRole, roleAllows, type Role, type TokenRecord } from '../core/tokens.js';
 import type { Engine } from '../engine/engine.js';
@@ -21,6 +22,27 @@ export interface WorkflowEntry {
   source: string;
   inputs: Record<string, unknown>;
   tasks: Array<{ id: string; dependsOn: string[] }>;
+  schedules: ScheduleDef[];
+}
+
+/** A schedule as the API shows it: its effective policies, state, next and last fires. */
+export interface ScheduleView {
+  workflow: string;
+  id: string;
+  when: string;
+  timezone: string;
+  catchUp: string;
+  overlap: string;
+  jitterMs: number;
+  paused: boolean;
+  next: string[];
+  last: Array<{ dueAt: string; outcome: string; runId: string | null }>;
+}
+
+export interface ScheduleControl {
+  list(): Promise<ScheduleView[]>;
+  setPaused(workflow: string, schedule: string, paused: boolean): Promise<void>;
+  trigger(workflow: string, schedule: string): Promise<{ outcome: string; runId: string | null }>;
 }
 
 export interface WorkflowCatalog {
@@ -35,6 +57,7 @@ export interface ServerDeps {
   submit(workflow: string, input: unknown): Promise<string>;
   /** Work was added or changed: wake this server's worker now. */
   poke(): void;
+  schedules: ScheduleControl;
   /** False while starting or draining (/readyz answers 503). */
   ready(): boolean;
   version: string;
@@ -212,6 +235,24 @@ export function routes(deps: ServerDeps): Route[] {
       },
     },
     { method: 'GET', path: '/api/stream', role: 'viewer', handler: (c) => stream(c, deps.engine) },
+    { method: 'GET', path: '/api/schedules', role: 'viewer', handler: async (c) => c.json({ schedules: await deps.schedules.list() }) },
+    ...(['pause', 'resume'] as const).map(
+      (verb): Route => ({
+        method: 'POST',
+        path: `/api/schedules/:name/:schedule/${verb}`,
+        role: 'operator',
+        handler: async (c) => {
+          await deps.schedules.setPaused(c.req.param('name') as string, c.req.param('schedule') as string, verb === 'pause');
+          return c.json({ paused: verb === 'pause' });
+        },
+      }),
+    ),
+    {
+      method: 'POST',
+      path: '/api/schedules/:name/:schedule/trigger',
+      role: 'operator',
+      handler: async (c) => c.json(await deps.schedules.trigger(c.req.param('name') as string, c.req.param('schedule') as string)),
+    },
     {
       method: 'GET',
       path: '/api/tokens',

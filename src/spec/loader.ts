@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, extname, resolve } from 'node:path';
 import type { Problem } from '../core/errors.js';
 import type { WorkflowDef } from '../core/model.js';
+import type { TriggersDef } from '../core/schedule.js';
 import type { Issue } from './issues.js';
 import { parseSource, type Parsed } from './parse-source.js';
 import { LineIndex, offsetOf, type Path } from './source-map.js';
@@ -18,8 +19,8 @@ export type LoadResult =
   | {
       ok: true;
       workflow: WorkflowDef;
-      /** The file's `on:` block (triggers), kept as written for the server. */
-      triggers?: Record<string, unknown>;
+      /** The file's `on:` block (schedules), for the server. */
+      triggers?: TriggersDef;
     }
   | { ok: false; problems: Problem[] };
 

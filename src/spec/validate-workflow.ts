@@ -7,6 +7,8 @@
  */
 
 import type { InputDef, WorkflowDef } from '../core/model.js';
+import type { TriggersDef } from '../core/schedule.js';
+import { checkTriggers } from './triggers.js';
 import { checkInputs } from './inputs.js';
 import { describe, isMapping, Scope, type Issue, type Mapping } from './issues.js';
 import { checkGraph, checkSites } from './references.js';
@@ -16,8 +18,8 @@ import { checkEnv, checkRetry, checkTask, noteTemplate, type Defaults, type Expr
 
 export interface Checked {
   workflow?: WorkflowDef;
-  /** The opaque `on:` block (triggers), for the server. */
-  triggers?: Record<string, unknown>;
+  /** The `on:` block (schedules), for the server. */
+  triggers?: TriggersDef;
   issues: Issue[];
 }
 
@@ -26,7 +28,7 @@ export function checkWorkflow(raw: unknown, defaultName: string): Checked {
   const sites: ExprSite[] = [];
   const top = Scope.at(issues, []);
   const workflow: WorkflowDef = { name: defaultName, inputs: {}, env: {}, secrets: [], failFast: false, tasks: [] };
-  let triggers: Record<string, unknown> | undefined;
+  let triggers: TriggersDef | undefined;
   let defaults: Defaults = { retry: {}, env: {}, envCount: 0 };
   let tasks: unknown;
   let tasksPath: Path;
@@ -50,7 +52,10 @@ export function checkWorkflow(raw: unknown, defaultName: string): Checked {
     if (raw.timeout !== undefined) workflow.timeoutMs = top.duration('timeout', raw.timeout);
     if (raw.failFast !== undefined) workflow.failFast = top.boolean('failFast', raw.failFast) ?? false;
     if (raw.defaults !== undefined) defaults = checkDefaults(raw.defaults, top, sites);
-    if (raw.on !== undefined) triggers = top.mapping('on', raw.on);
+    if (raw.on !== undefined) {
+      const on = top.mapping('on', raw.on);
+      if (on) triggers = checkTriggers(on, top);
+    }
     if (raw.tasks === undefined) {
       top.report(undefined, 'missing "tasks": a workflow needs a list (or a mapping) of tasks');
       return { issues };

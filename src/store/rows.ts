@@ -2,6 +2,7 @@
  * @module store/sqlite/rows
  * Rows as SQLite returns them, mapped to the Store's camelCase objects in one place.
  */
+import type { FireOutcome, FireRecord, ScheduleState } from '../core/schedule.js';
 import type { TokenRecord } from '../core/tokens.js';
 import type { RunDefinition } from '../core/workflow-code.js';
 import type { AttemptStatus, RunStatus, StepKind, StepStatus } from '../core/states.js';
@@ -184,4 +185,28 @@ export interface TokenRow {
 
 export function toToken(r: TokenRow): TokenRecord {
   return { id: r.id, name: r.name, role: r.role as TokenRecord['role'], hash: r.hash, createdAt: r.created_at, revokedAt: r.revoked_at };
+}
+
+export interface FireRow {
+  workflow: string;
+  schedule: string;
+  due_at: number;
+  claimed_at: number;
+  outcome: string;
+  run_id: string | null;
+}
+
+export function toFire(r: FireRow): FireRecord {
+  return { workflow: r.workflow, schedule: r.schedule, dueAt: r.due_at, claimedAt: r.claimed_at, outcome: r.outcome as FireOutcome, runId: r.run_id };
+}
+
+export interface ScheduleStateRow {
+  workflow: string;
+  schedule: string;
+  paused: number | boolean;
+  changed_at: number;
+}
+
+export function toScheduleState(r: ScheduleStateRow): ScheduleState {
+  return { workflow: r.workflow, schedule: r.schedule, paused: r.paused === true || r.paused === 1, changedAt: r.changed_at };
 }

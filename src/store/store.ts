@@ -6,6 +6,7 @@
  * the state it expects, and a mismatch is a typed outcome, not an overwrite.
  * Every backend runs the same contract suite (test/store/contract.ts).
  */
+import type { FireOutcome, FireRecord, ScheduleState } from '../core/schedule.js';
 import type { TokenRecord } from '../core/tokens.js';
 import type { RunDefinition } from '../core/workflow-code.js';
 import type { AttemptStatus, RunStatus, StepKind, StepStatus } from '../core/states.js';
@@ -244,6 +245,17 @@ export interface Store {
   listTokens(): Promise<TokenRecord[]>;
   /** False when there is no such token or it was revoked already. */
   revokeToken(id: string, at: number): Promise<boolean>;
+
+  /** Record a schedule's due time, if no one has: true for the one caller that did (the fire is its to make). */
+  claimFire(fire: FireRecord): Promise<boolean>;
+  /** Change a fire's outcome, if it is still `from` (one of several servers wins). */
+  updateFire(workflow: string, schedule: string, dueAt: number, from: FireOutcome, to: FireOutcome, runId: string | null): Promise<boolean>;
+  /** The latest due time recorded for a schedule, or null. */
+  lastFire(workflow: string, schedule: string): Promise<number | null>;
+  /** Fires of a workflow's schedule (or all its schedules), newest first. */
+  listFires(workflow: string, schedule: string | undefined, limit: number): Promise<FireRecord[]>;
+  setSchedulePaused(state: ScheduleState): Promise<void>;
+  scheduleStates(): Promise<ScheduleState[]>;
 
   /**
    * Insert a run and its steps (status running); steps without dependencies

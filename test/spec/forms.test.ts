@@ -105,9 +105,9 @@ tasks:
     });
   });
 
-  it('keeps the on: block, opaque, for the server', () => {
-    const result = loadWorkflowText('on: { event: { type: git.push, if: "event.branch == \'main\'" } }\ntasks: [{ id: a, command: x }]\n', 'wf.yaml');
-    expect(result.ok && result.triggers).toEqual({ event: { type: 'git.push', if: "event.branch == 'main'" } });
+  it('compiles the on: block (schedules) for the server', () => {
+    const result = loadWorkflowText('on: { schedule: { every: 1h } }\ntasks: [{ id: a, command: x }]\n', 'wf.yaml');
+    expect(result.ok && result.triggers?.schedules.map((s) => [s.id, s.everyMs])).toEqual([['schedule-1', 3_600_000]]);
   });
 
   it('applies defaults field by field, the task winning', () => {

@@ -225,3 +225,60 @@ function byPosition(a: string, b: string): number {
   const [, lb, cb] = /:(\d+):(\d+):/.exec(b)!.map(Number);
   return la! - lb! || ca! - cb!;
 }
+
+describe('on.schedule', () => {
+  it('reads cron, every and at with their policies', () => {
+    const text = y(
+      'on:',
+      '  schedule:',
+      '    - cron: "30 2 * * *"',
+      '      timezone: Europe/Berlin',
+      '      catchUp: { policy: all, max: 3 }',
+      '      overlap: queue',
+      '      jitter: 30s',
+      '    - name: often',
+      '      every: 45m',
+      '      input: { who: cron }',
+      '    - at: 2026-12-01T09:00:00+01:00',
+      'tasks:',
+      '  - id: a',
+      '    command: x',
+    );
+    const result = loadWorkflowText(text, 'wf.yaml');
+    expect(result.ok && result.triggers?.schedules).toEqual([
+      { id: 'schedule-1', cron: '30 2 * * *', timezone: 'Europe/Berlin', jitterMs: 30_000, catchUp: { policy: 'all', max: 3 }, overlap: { policy: 'queue', max: 1 }, input: {} },
+      { id: 'often', everyMs: 2_700_000, timezone: 'UTC', jitterMs: 0, catchUp: { policy: 'latest' }, overlap: { policy: 'skip' }, input: { who: 'cron' } },
+      { id: 'schedule-3', at: Date.parse('2026-12-01T08:00:00Z'), timezone: 'UTC', jitterMs: 0, catchUp: { policy: 'latest' }, overlap: { policy: 'skip' }, input: {} },
+    ]);
+  });
+
+  it('says what is wrong with a schedule, where', () => {
+    const text = y(
+      'on:',
+      '  schedule:',
+      '    - cron: "61 * * * *"',
+      '    - cron: "* * *"',
+      '    - every: 1h',
+      '      cron: "* * * * *"',
+      '    - every: 5m',
+      '      timezone: Mars/Olympus',
+      '      catchup: all',
+      '      overlap: sometimes',
+      '    - at: tomorrow',
+      '  shedule: []',
+      'tasks:',
+      '  - id: a',
+      '    command: x',
+    );
+    expect(problems(text)).toEqual([
+      expect.stringMatching(/^wf\.yaml:3:13: not a valid cron expression: /) as string,
+      'wf.yaml:4:13: a cron expression has 5 fields (minute hour day month weekday) or 6 (seconds first), got 3',
+      'wf.yaml:5:7: a schedule takes one of cron, every or at, not cron and every',
+      'wf.yaml:8:17: unknown time zone "Mars/Olympus": use an IANA name like Europe/Berlin or America/New_York',
+      'wf.yaml:9:7: unknown key "catchup" — did you mean "catchUp"?',
+      'wf.yaml:10:16: "overlap" must be one of skip, queue, cancel-previous, allow, got "sometimes"',
+      'wf.yaml:11:11: "tomorrow" is not a date-time with a zone, like 2026-12-01T09:00:00Z or 2026-12-01T09:00:00+01:00',
+      'wf.yaml:12:3: unknown key "shedule" — did you mean "schedule"?',
+    ]);
+  });
+});

@@ -70,10 +70,14 @@ their runs. On first start it makes an admin token and prints it once.
     onWarning: (m) => process.stderr.write(`baton server: ${m}\n`),
   });
   let ready = false;
+  const { serverSchedules } = await import('../server-schedules.js');
+  const submit = (name: string, input: unknown) => catalog.submit(store, name, input);
+  const { scheduler, control } = serverSchedules(engine, catalog, submit, (m) => process.stderr.write(`baton server: ${m}\n`));
   const { app } = createApp({
     engine,
     catalog,
-    submit: (name, input) => catalog.submit(store, name, input),
+    schedules: control,
+    submit,
     poke: () => worker.poke(),
     ready: () => ready,
     version: packageVersion(),
@@ -98,8 +102,10 @@ their runs. On first start it makes an admin token and prints it once.
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
   const stop = new AbortController();
   const working = worker.run(stop.signal);
+  scheduler.start();
   ready = true;
-  process.stdout.write(`baton server: ${catalog.list().length} workflow(s) from ${catalog.folder}, listening on ${url}\n`);
+  const scheduled = catalog.list().reduce((n, w) => n + w.schedules.length, 0);
+  process.stdout.write(`baton server: ${catalog.list().length} workflow(s) (${scheduled} schedule(s)) from ${catalog.folder}, listening on ${url}\n`);
   if (firstToken) {
     process.stdout.write(`\nThe admin token (shown this once; only its hash is kept):\n    ${firstToken}\nOpen ${url}/?token=${firstToken}\n\n`);
   }
@@ -109,7 +115,8 @@ their runs. On first start it makes an admin token and prints it once.
       if (stop.signal.aborted) process.exit(EXIT.interrupted);
       ready = false;
       process.stderr.write(`baton server: draining: ${worker.busy} step(s) in hand may take ${grace / 1000}s to finish (again to stop now)\n`);
-      // The API stays up while draining (/readyz says 503, so a balancer moves away); nothing new is claimed.
+      // The API stays up while draining (/readyz says 503, so a balancer moves away); nothing new is claimed or fired.
+      scheduler.stop();
       stop.abort();
       const timer = setTimeout(() => {
         process.stderr.write(`baton server: steps still running after ${grace / 1000}s; stopping (their leases lapse and another node runs them again)\n`);

@@ -9,8 +9,9 @@ import pg from 'pg';
 import type { Clock } from '../../core/clock.js';
 import { BatonError } from '../../core/errors.js';
 import type { RunStatus, StepStatus } from '../../core/states.js';
+import type { FireOutcome, FireRecord, ScheduleState } from '../../core/schedule.js';
 import type { TokenRecord } from '../../core/tokens.js';
-import { toAttempt, toEntry, toEvent, toLog, toRun, toStep, toToken, type AttemptRecord, type EventRecord, type LogRecord, type RunRecord, type StepRecord, type TokenRow } from '../rows.js';
+import { toAttempt, toEntry, toEvent, toLog, toRun, toFire, toScheduleState, toStep, toToken, type AttemptRecord, type FireRow, type ScheduleStateRow, type EventRecord, type LogRecord, type RunRecord, type StepRecord, type TokenRow } from '../rows.js';
 import type {
   AttemptOutcome,
   AttemptRow,
@@ -183,6 +184,46 @@ export class PgStore implements Store {
 
   async revokeToken(id: string, at: number): Promise<boolean> {
     return (await this.db.q('UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL RETURNING id', [at, id])).length > 0;
+  }
+
+  async claimFire(f: FireRecord): Promise<boolean> {
+    const rows = await this.db.q(
+      'INSERT INTO fires (workflow, schedule, due_at, claimed_at, outcome, run_id) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING due_at',
+      [f.workflow, f.schedule, f.dueAt, f.claimedAt, f.outcome, f.runId],
+    );
+    return rows.length > 0;
+  }
+
+  async updateFire(workflow: string, schedule: string, dueAt: number, from: FireOutcome, to: FireOutcome, runId: string | null): Promise<boolean> {
+    const rows = await this.db.q(
+      'UPDATE fires SET outcome = $1, run_id = COALESCE($2, run_id) WHERE workflow = $3 AND schedule = $4 AND due_at = $5 AND outcome = $6 RETURNING due_at',
+      [to, runId, workflow, schedule, dueAt, from],
+    );
+    return rows.length > 0;
+  }
+
+  async lastFire(workflow: string, schedule: string): Promise<number | null> {
+    const [row] = await this.db.q<{ due: number | null }>('SELECT MAX(due_at) AS due FROM fires WHERE workflow = $1 AND schedule = $2', [workflow, schedule]);
+    return row?.due ?? null;
+  }
+
+  async listFires(workflow: string, schedule: string | undefined, limit: number): Promise<FireRecord[]> {
+    const rows =
+      schedule === undefined
+        ? await this.db.q<FireRow>('SELECT * FROM fires WHERE workflow = $1 ORDER BY due_at DESC, schedule LIMIT $2', [workflow, limit])
+        : await this.db.q<FireRow>('SELECT * FROM fires WHERE workflow = $1 AND schedule = $2 ORDER BY due_at DESC LIMIT $3', [workflow, schedule, limit]);
+    return rows.map(toFire);
+  }
+
+  async setSchedulePaused(st: ScheduleState): Promise<void> {
+    await this.db.q(
+      'INSERT INTO schedule_state (workflow, schedule, paused, changed_at) VALUES ($1, $2, $3, $4) ON CONFLICT (workflow, schedule) DO UPDATE SET paused = excluded.paused, changed_at = excluded.changed_at',
+      [st.workflow, st.schedule, st.paused, st.changedAt],
+    );
+  }
+
+  async scheduleStates(): Promise<ScheduleState[]> {
+    return (await this.db.q<ScheduleStateRow>('SELECT * FROM schedule_state')).map(toScheduleState);
   }
 
   leasedSteps(owner: string): Promise<Claim[]> {

@@ -34,12 +34,13 @@ import type {
   StoredLogLine,
 } from '../store.js';
 import type { RunStatus, StepStatus } from '../../core/states.js';
+import type { FireOutcome, FireRecord, ScheduleState } from '../../core/schedule.js';
 import type { TokenRecord } from '../../core/tokens.js';
 import { ChangeWatcher } from './change-watcher.js';
 import { GroupCommit } from './group-commit.js';
 import { JournalStatements } from './journal.js';
 import { migrate } from './migrate.js';
-import { toAttempt, toEvent, toLog, toRun, toStep, toToken, type AttemptRecord, type EventRecord, type LogRecord, type RunRecord, type StepRecord, type TokenRow } from '../rows.js';
+import { toAttempt, toEvent, toLog, toRun, toFire, toScheduleState, toStep, toToken, type AttemptRecord, type FireRow, type ScheduleStateRow, type EventRecord, type LogRecord, type RunRecord, type StepRecord, type TokenRow } from '../rows.js';
 import { Transitions } from './transitions.js';
 import { WalSync } from './wal-sync.js';
 
@@ -198,6 +199,49 @@ export class SqliteStore implements Store {
 
   revokeToken(id: string, at: number): Promise<boolean> {
     return this.tx.write(() => this.db.prepare('UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(at, id).changes > 0);
+  }
+
+  claimFire(f: FireRecord): Promise<boolean> {
+    return this.tx.write(
+      () =>
+        this.db
+          .prepare('INSERT INTO fires (workflow, schedule, due_at, claimed_at, outcome, run_id) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING')
+          .run(f.workflow, f.schedule, f.dueAt, f.claimedAt, f.outcome, f.runId).changes > 0,
+    );
+  }
+
+  updateFire(workflow: string, schedule: string, dueAt: number, from: FireOutcome, to: FireOutcome, runId: string | null): Promise<boolean> {
+    return this.tx.write(
+      () =>
+        this.db
+          .prepare('UPDATE fires SET outcome = ?, run_id = COALESCE(?, run_id) WHERE workflow = ? AND schedule = ? AND due_at = ? AND outcome = ?')
+          .run(to, runId, workflow, schedule, dueAt, from).changes > 0,
+    );
+  }
+
+  lastFire(workflow: string, schedule: string): Promise<number | null> {
+    return this.tx.read(() => (this.db.prepare('SELECT MAX(due_at) AS due FROM fires WHERE workflow = ? AND schedule = ?').get(workflow, schedule) as { due: number | null }).due);
+  }
+
+  listFires(workflow: string, schedule: string | undefined, limit: number): Promise<FireRecord[]> {
+    return this.tx.read(() =>
+      (schedule === undefined
+        ? (this.db.prepare('SELECT * FROM fires WHERE workflow = ? ORDER BY due_at DESC, schedule LIMIT ?').all(workflow, limit) as FireRow[])
+        : (this.db.prepare('SELECT * FROM fires WHERE workflow = ? AND schedule = ? ORDER BY due_at DESC LIMIT ?').all(workflow, schedule, limit) as FireRow[])
+      ).map(toFire),
+    );
+  }
+
+  setSchedulePaused(st: ScheduleState): Promise<void> {
+    return this.tx.write(() => {
+      this.db
+        .prepare('INSERT INTO schedule_state (workflow, schedule, paused, changed_at) VALUES (?, ?, ?, ?) ON CONFLICT (workflow, schedule) DO UPDATE SET paused = excluded.paused, changed_at = excluded.changed_at')
+        .run(st.workflow, st.schedule, st.paused ? 1 : 0, st.changedAt);
+    });
+  }
+
+  scheduleStates(): Promise<ScheduleState[]> {
+    return this.tx.read(() => (this.db.prepare('SELECT * FROM schedule_state').all() as ScheduleStateRow[]).map(toScheduleState));
   }
 
   leasedSteps(owner: string): Promise<Claim[]> {

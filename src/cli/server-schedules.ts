@@ -1,0 +1,73 @@
+/**
+ * @module cli/server-schedules
+ * The server's schedules: the Scheduler over the catalog's workflows, and
+ * the view and controls the API offers (pause, resume, trigger now).
+ */
+import { describeCatchUp, describeOverlap, describeWhen, type ScheduleDef } from '../core/schedule.js';
+import { BatonError } from '../core/errors.js';
+import type { Engine } from '../engine/engine.js';
+import type { ScheduleControl, ScheduleView, WorkflowCatalog } from '../server/app.js';
+import { nextFires } from '../triggers/fires.js';
+import { Scheduler } from '../triggers/scheduler.js';
+
+export function serverSchedules(
+  engine: Engine,
+  catalog: WorkflowCatalog,
+  submit: (workflow: string, input: unknown) => Promise<string>,
+  onWarning: (m: string) => void,
+): { scheduler: Scheduler; control: ScheduleControl } {
+  const store = engine.store;
+  const workflows = catalog.list().map((w) => ({ workflow: w.name, schedules: w.schedules }));
+  const scheduler = new Scheduler({
+    engine,
+    workflows,
+    submit: async (workflow, input, trigger) => {
+      const runId = await submit(workflow, input);
+      await store.appendEvent(runId, 'run:scheduled', { data: { schedule: trigger.schedule, dueAt: trigger.dueAt } });
+      return runId;
+    },
+    cancel: async (runId, reason) => {
+      await store.cancelSteps(runId, reason);
+      await store.setRunStatus(runId, ['queued', 'running', 'waiting', 'compensating'], 'cancelled', { error: reason });
+    },
+    onWarning,
+  });
+  const find = (workflow: string, id: string): ScheduleDef => {
+    const s = catalog.get(workflow)?.schedules.find((x) => x.id === id);
+    if (!s) throw new BatonError('NOT_FOUND', `no schedule "${id}" of workflow "${workflow}"`);
+    return s;
+  };
+  const control: ScheduleControl = {
+    async list(): Promise<ScheduleView[]> {
+      const states = new Map((await store.scheduleStates()).map((s) => [`${s.workflow}\u0000${s.schedule}`, s.paused]));
+      const views: ScheduleView[] = [];
+      for (const { workflow, schedules } of workflows) {
+        for (const s of schedules) {
+          const last = await store.listFires(workflow, s.id, 5);
+          views.push({
+            workflow,
+            id: s.id,
+            when: describeWhen(s),
+            timezone: s.timezone,
+            catchUp: describeCatchUp(s.catchUp),
+            overlap: describeOverlap(s.overlap),
+            jitterMs: s.jitterMs,
+            paused: states.get(`${workflow}\u0000${s.id}`) ?? false,
+            next: nextFires(s, engine.clockNow, 5).map((t) => new Date(t).toISOString()),
+            last: last.map((f) => ({ dueAt: new Date(f.dueAt).toISOString(), outcome: f.outcome, runId: f.runId })),
+          });
+        }
+      }
+      return views;
+    },
+    async setPaused(workflow, id, paused) {
+      find(workflow, id);
+      await store.setSchedulePaused({ workflow, schedule: id, paused, changedAt: engine.clockNow });
+      scheduler.wake();
+    },
+    async trigger(workflow, id) {
+      return scheduler.trigger(workflow, find(workflow, id));
+    },
+  };
+  return { scheduler, control };
+}

@@ -1,0 +1,75 @@
+/**
+ * @module core/schedule
+ * A workflow's schedules (`on.schedule` in a file): when it fires, and what
+ * happens to fires missed while no server ran (catch-up) or that come while
+ * an earlier run is still going (overlap).
+ */
+
+export const CATCH_UPS = ['none', 'latest', 'all'] as const;
+export const OVERLAPS = ['skip', 'queue', 'cancel-previous', 'allow'] as const;
+
+export type CatchUp = { policy: 'none' } | { policy: 'latest' } | { policy: 'all'; max: number };
+export type Overlap = { policy: 'skip' } | { policy: 'allow' } | { policy: 'cancel-previous' } | { policy: 'queue'; max: number };
+
+/** Temporal's defaults: a missed period fires once (the latest), a fire while the previous run goes on is skipped. */
+export const DEFAULT_CATCH_UP: CatchUp = { policy: 'latest' };
+export const DEFAULT_OVERLAP: Overlap = { policy: 'skip' };
+export const DEFAULT_CATCH_UP_MAX = 10;
+export const DEFAULT_QUEUE_MAX = 1;
+
+export interface ScheduleDef {
+  /** `name:` if given, else `schedule-<n>` by position (1-based). */
+  id: string;
+  /** Exactly one of cron (5 or 6 fields), everyMs, at (ms epoch). */
+  cron?: string;
+  everyMs?: number;
+  at?: number;
+  /** IANA time zone of the cron fields; default UTC. */
+  timezone: string;
+  startAt?: number;
+  endAt?: number;
+  /** Each fire is delayed by a random part of this. */
+  jitterMs: number;
+  catchUp: CatchUp;
+  overlap: Overlap;
+  /** The run's input. */
+  input: Record<string, unknown>;
+}
+
+export interface TriggersDef {
+  schedules: ScheduleDef[];
+}
+
+export function describeCatchUp(c: CatchUp): string {
+  return c.policy === 'all' ? `all (at most ${c.max})` : c.policy;
+}
+
+export function describeOverlap(o: Overlap): string {
+  return o.policy === 'queue' ? `queue (at most ${o.max} waiting)` : o.policy;
+}
+
+export function describeWhen(s: ScheduleDef): string {
+  const tz = s.timezone === 'UTC' ? '' : ` ${s.timezone}`;
+  if (s.cron !== undefined) return `cron "${s.cron}"${tz}`;
+  if (s.everyMs !== undefined) return `every ${s.everyMs / 1000}s`;
+  return `once at ${new Date(s.at ?? 0).toISOString()}`;
+}
+
+/** What became of one due time of a schedule. */
+export type FireOutcome = 'firing' | 'fired' | 'queued' | 'skipped:catch-up' | 'skipped:overlap' | 'skipped:queue-full' | 'skipped:paused';
+
+export interface FireRecord {
+  workflow: string;
+  schedule: string;
+  dueAt: number;
+  claimedAt: number;
+  outcome: FireOutcome;
+  runId: string | null;
+}
+
+export interface ScheduleState {
+  workflow: string;
+  schedule: string;
+  paused: boolean;
+  changedAt: number;
+}

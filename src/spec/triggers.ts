@@ -1,0 +1,161 @@
+/**
+ * @module spec/triggers
+ * The `on:` block of a workflow file: `schedule:` (a list, or one) of cron /
+ * every / at with time zone, start/end, jitter, catch-up and overlap
+ * policies, and the run's input. Every problem is reported where it is.
+ */
+import { Cron } from 'croner';
+import {
+  CATCH_UPS,
+  DEFAULT_CATCH_UP,
+  DEFAULT_CATCH_UP_MAX,
+  DEFAULT_OVERLAP,
+  DEFAULT_QUEUE_MAX,
+  OVERLAPS,
+  type CatchUp,
+  type Overlap,
+  type ScheduleDef,
+  type TriggersDef,
+} from '../core/schedule.js';
+import { isMapping, type Mapping, type Scope } from './issues.js';
+
+const ON_KEYS = ['schedule'];
+const SCHEDULE_KEYS = ['name', 'cron', 'every', 'at', 'timezone', 'start', 'end', 'jitter', 'catchUp', 'overlap', 'input'];
+
+export function checkTriggers(on: Mapping, top: Scope): TriggersDef {
+  const s = top.child('on');
+  s.unknownKeys(on, ON_KEYS);
+  const schedules: ScheduleDef[] = [];
+  if (on.schedule !== undefined) {
+    const list = Array.isArray(on.schedule) ? on.schedule : [on.schedule];
+    const at = Array.isArray(on.schedule) ? s.child('schedule') : s;
+    list.forEach((value, i) => {
+      const def = checkSchedule(value, Array.isArray(on.schedule) ? at.item(i) : at.child('schedule'), i);
+      if (!def) return;
+      if (schedules.some((d) => d.id === def.id)) at.report(Array.isArray(on.schedule) ? i : 'schedule', `two schedules are named "${def.id}"; give each its own name`);
+      else schedules.push(def);
+    });
+  }
+  return { schedules };
+}
+
+function checkSchedule(value: unknown, s: Scope, index: number): ScheduleDef | undefined {
+  if (!isMapping(value)) {
+    s.report(undefined, 'a schedule must be a mapping with one of cron, every or at');
+    return undefined;
+  }
+  s.unknownKeys(value, SCHEDULE_KEYS);
+  const def: ScheduleDef = { id: `schedule-${index + 1}`, timezone: 'UTC', jitterMs: 0, catchUp: DEFAULT_CATCH_UP, overlap: DEFAULT_OVERLAP, input: {} };
+  if (value.name !== undefined) {
+    const name = s.string('name', value.name, true);
+    if (name !== undefined) def.id = name;
+  }
+  const kinds = ['cron', 'every', 'at'].filter((k) => value[k] !== undefined);
+  if (kinds.length !== 1) {
+    s.report(undefined, kinds.length === 0 ? 'a schedule needs one of cron, every or at' : `a schedule takes one of cron, every or at, not ${kinds.join(' and ')}`);
+    return undefined;
+  }
+  if (value.timezone !== undefined) {
+    const tz = s.string('timezone', value.timezone, true);
+    if (tz !== undefined) {
+      if (validZone(tz)) def.timezone = tz;
+      else s.report('timezone', `unknown time zone "${tz}": use an IANA name like Europe/Berlin or America/New_York`);
+    }
+  }
+  if (value.cron !== undefined) {
+    const expr = s.string('cron', value.cron, true);
+    if (expr !== undefined) {
+      const fields = expr.trim().split(/\s+/).length;
+      if (fields !== 5 && fields !== 6) s.report('cron', `a cron expression has 5 fields (minute hour day month weekday) or 6 (seconds first), got ${fields}`);
+      else {
+        try {
+          new Cron(expr, { paused: true, timezone: def.timezone });
+          def.cron = expr.trim();
+        } catch (error) {
+          s.report('cron', `not a valid cron expression: ${(error as Error).message}`);
+        }
+      }
+    }
+  }
+  if (value.every !== undefined) {
+    const ms = s.duration('every', value.every);
+    if (ms !== undefined && ms < 1000) s.report('every', 'a schedule fires at most once a second: every must be 1s or more');
+    else if (ms !== undefined) def.everyMs = ms;
+  }
+  if (value.at !== undefined) {
+    const t = time(s, 'at', value.at);
+    if (t !== undefined) def.at = t;
+  }
+  if (value.start !== undefined) {
+    const t = time(s, 'start', value.start);
+    if (t !== undefined) def.startAt = t;
+  }
+  if (value.end !== undefined) {
+    const t = time(s, 'end', value.end);
+    if (t !== undefined) def.endAt = t;
+  }
+  if (def.startAt !== undefined && def.endAt !== undefined && def.endAt <= def.startAt) s.report('end', 'end must come after start');
+  if (value.jitter !== undefined) def.jitterMs = s.duration('jitter', value.jitter, true) ?? 0;
+  if (value.catchUp !== undefined) def.catchUp = checkCatchUp(value.catchUp, s) ?? DEFAULT_CATCH_UP;
+  if (value.overlap !== undefined) def.overlap = checkOverlap(value.overlap, s) ?? DEFAULT_OVERLAP;
+  if (value.input !== undefined) def.input = s.mapping('input', value.input) ?? {};
+  for (const k of ['everyMs', 'cron', 'at'] as const) if (def[k] === undefined) delete def[k];
+  return def;
+}
+
+/** `catchUp: none | latest | all`, or `{policy: all, max: 10}`. */
+function checkCatchUp(value: unknown, s: Scope): CatchUp | undefined {
+  if (typeof value === 'string') {
+    const policy = s.oneOf('catchUp', value, CATCH_UPS);
+    return policy === undefined ? undefined : policy === 'all' ? { policy, max: DEFAULT_CATCH_UP_MAX } : { policy };
+  }
+  const m = s.mapping('catchUp', value);
+  if (!m) return undefined;
+  const c = s.child('catchUp');
+  c.unknownKeys(m, ['policy', 'max']);
+  const policy = c.oneOf('policy', m.policy, CATCH_UPS);
+  if (policy !== 'all') {
+    if (m.max !== undefined) c.report('max', 'max goes with policy: all');
+    return policy === undefined ? undefined : { policy };
+  }
+  return { policy, max: m.max === undefined ? DEFAULT_CATCH_UP_MAX : (c.whole('max', m.max, 1, 1000) ?? DEFAULT_CATCH_UP_MAX) };
+}
+
+/** `overlap: skip | queue | cancel-previous | allow`, or `{policy: queue, max: 3}`. */
+function checkOverlap(value: unknown, s: Scope): Overlap | undefined {
+  if (typeof value === 'string') {
+    const policy = s.oneOf('overlap', value, OVERLAPS);
+    return policy === undefined ? undefined : policy === 'queue' ? { policy, max: DEFAULT_QUEUE_MAX } : { policy };
+  }
+  const m = s.mapping('overlap', value);
+  if (!m) return undefined;
+  const o = s.child('overlap');
+  o.unknownKeys(m, ['policy', 'max']);
+  const policy = o.oneOf('policy', m.policy, OVERLAPS);
+  if (policy !== 'queue') {
+    if (m.max !== undefined) o.report('max', 'max goes with policy: queue');
+    return policy === undefined ? undefined : { policy };
+  }
+  return { policy, max: m.max === undefined ? DEFAULT_QUEUE_MAX : (o.whole('max', m.max, 1, 1000) ?? DEFAULT_QUEUE_MAX) };
+}
+
+/** An ISO 8601 date-time with a zone (2026-12-01T09:00:00+01:00, ...Z), as ms epoch. */
+function time(s: Scope, key: string, value: unknown): number | undefined {
+  const text = value instanceof Date ? value.toISOString() : s.string(key, value, true);
+  if (text === undefined) return undefined;
+  const t = /(Z|[+-]\d\d:?\d\d)$/i.test(text.trim()) ? Date.parse(text) : NaN;
+  if (Number.isNaN(t)) {
+    s.report(key, `"${text}" is not a date-time with a zone, like 2026-12-01T09:00:00Z or 2026-12-01T09:00:00+01:00`);
+    return undefined;
+  }
+  return t;
+}
+
+function validZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}

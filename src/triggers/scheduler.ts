@@ -1,0 +1,173 @@
+/**
+ * @module triggers/scheduler
+ * Fires the schedules of a server's workflows. Each due time is claimed in
+ * the store by its key (workflow, schedule, due time), so with several
+ * servers on one database each fire happens once. Fires missed while no
+ * server ran follow the schedule's catch-up policy; a fire that comes while
+ * an earlier run of the workflow is going follows its overlap policy. The
+ * scheduler sleeps until the next due time (no polling loop), and wakes when
+ * a run ends (a queued fire may start) or a schedule is paused or resumed.
+ */
+import { isFinalRun } from '../core/states.js';
+import type { FireOutcome, ScheduleDef } from '../core/schedule.js';
+import type { Engine } from '../engine/engine.js';
+import { firesBetween, jitterOf, nextFire } from './fires.js';
+
+export interface ScheduledWorkflow {
+  workflow: string;
+  schedules: ScheduleDef[];
+}
+
+export interface SchedulerDeps {
+  engine: Engine;
+  workflows: ScheduledWorkflow[];
+  /** Start a run of the workflow with this input; returns its id. */
+  submit(workflow: string, input: Record<string, unknown>, trigger: { schedule: string; dueAt: number }): Promise<string>;
+  /** Stop a run (cancel-previous). */
+  cancel(runId: string, reason: string): Promise<void>;
+  onWarning?: (message: string) => void;
+}
+
+/** A due time more than this late was missed (the server was down), not just served a little late. */
+export const LATE_MS = 60_000;
+
+export class Scheduler {
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private again = false;
+  private stopped = false;
+  private readonly startedAt: number;
+  private offs: Array<() => void> = [];
+
+  constructor(private readonly deps: SchedulerDeps) {
+    this.startedAt = deps.engine.clockNow;
+  }
+
+  start(): void {
+    this.offs.push(this.deps.engine.on('run:finished', () => this.wake()));
+    this.wake();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    for (const off of this.offs) off();
+  }
+
+  /** Look now (a run ended, a schedule was paused, resumed or triggered). */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    void this.tick()
+      .catch((error: unknown) => this.deps.onWarning?.(`schedules: ${(error as Error).message}`))
+      .finally(() => {
+        this.running = false;
+        if (this.again) {
+          this.again = false;
+          this.wake();
+        }
+      });
+  }
+
+  /** Look now and wait until done (tests on a virtual clock; wake() does the same without waiting). */
+  async check(): Promise<void> {
+    while (this.running) await new Promise((r) => setTimeout(r, 5));
+    this.running = true;
+    try {
+      await this.tick();
+    } finally {
+      this.running = false;
+    }
+  }
+
+  /** Fire one schedule now, as if due (overlap policy applies). */
+  async trigger(workflow: string, schedule: ScheduleDef): Promise<{ outcome: FireOutcome; runId: string | null }> {
+    const now = this.deps.engine.clockNow;
+    const store = this.deps.engine.store;
+    if (!(await store.claimFire({ workflow, schedule: schedule.id, dueAt: now, claimedAt: now, outcome: 'firing', runId: null }))) {
+      return { outcome: 'skipped:overlap', runId: null };
+    }
+    return this.fire(workflow, schedule, now);
+  }
+
+  private async tick(): Promise<void> {
+    const store = this.deps.engine.store;
+    const now = this.deps.engine.clockNow;
+    const states = new Map((await store.scheduleStates()).map((s) => [`${s.workflow}\u0000${s.schedule}`, s]));
+    let wakeAt = Number.POSITIVE_INFINITY;
+    for (const { workflow, schedules } of this.deps.workflows) {
+      for (const s of schedules) {
+        const state = states.get(`${workflow}\u0000${s.id}`);
+        if (state?.paused) continue;
+        // Never fired: nothing before this server's start is missed. Resumed: the paused time is not caught up.
+        const after = Math.max((await store.lastFire(workflow, s.id)) ?? this.startedAt - 1, state ? state.changedAt - 1 : Number.NEGATIVE_INFINITY);
+        const due = firesBetween(s, after, now, 100_000).filter((d) => d + jitterOf(s, workflow, d) <= now);
+        if (due.length > 0) await this.handle(workflow, s, due, now);
+        await this.startQueued(workflow, s);
+        const next = nextFire(s, Math.max(now, due.at(-1) ?? now));
+        if (next !== undefined) wakeAt = Math.min(wakeAt, next + jitterOf(s, workflow, next));
+      }
+    }
+    clearTimeout(this.timer);
+    if (!this.stopped && Number.isFinite(wakeAt)) {
+      this.timer = setTimeout(() => this.wake(), Math.min(Math.max(0, wakeAt - this.deps.engine.clockNow), 2 ** 31 - 1));
+    }
+  }
+
+  /** Due times in order: the missed ones per the catch-up policy, then each fire (claimed first). */
+  private async handle(workflow: string, s: ScheduleDef, due: number[], now: number): Promise<void> {
+    const missed = due.filter((d) => now - d > LATE_MS);
+    const onTime = due.filter((d) => now - d <= LATE_MS);
+    const keep = new Set<number>(onTime);
+    if (s.catchUp.policy === 'latest' && onTime.length === 0 && missed.length > 0) keep.add(missed.at(-1) as number);
+    if (s.catchUp.policy === 'all') for (const d of missed.slice(-s.catchUp.max)) keep.add(d);
+    const store = this.deps.engine.store;
+    for (const d of due) {
+      const fires = keep.has(d);
+      if (!(await store.claimFire({ workflow, schedule: s.id, dueAt: d, claimedAt: now, outcome: fires ? 'firing' : 'skipped:catch-up', runId: null }))) continue;
+      if (fires) await this.fire(workflow, s, d);
+    }
+  }
+
+  /** A claimed fire: the overlap policy decides whether it starts a run now, waits, or is skipped. */
+  private async fire(workflow: string, s: ScheduleDef, dueAt: number): Promise<{ outcome: FireOutcome; runId: string | null }> {
+    const store = this.deps.engine.store;
+    const active = await this.activeRuns(workflow);
+    if (active.length > 0) {
+      if (s.overlap.policy === 'skip') {
+        await store.updateFire(workflow, s.id, dueAt, 'firing', 'skipped:overlap', null);
+        return { outcome: 'skipped:overlap', runId: null };
+      }
+      if (s.overlap.policy === 'queue') {
+        const waiting = (await store.listFires(workflow, s.id, 1000)).filter((f) => f.outcome === 'queued').length;
+        const outcome: FireOutcome = waiting >= s.overlap.max ? 'skipped:queue-full' : 'queued';
+        await store.updateFire(workflow, s.id, dueAt, 'firing', outcome, null);
+        return { outcome, runId: null };
+      }
+      if (s.overlap.policy === 'cancel-previous') for (const id of active) await this.deps.cancel(id, `cancelled by schedule ${s.id}: a new run was due`);
+    }
+    const runId = await this.deps.submit(workflow, s.input, { schedule: s.id, dueAt });
+    await store.updateFire(workflow, s.id, dueAt, 'firing', 'fired', runId);
+    return { outcome: 'fired', runId };
+  }
+
+  /** The oldest queued fire starts once no run of the workflow is going. */
+  private async startQueued(workflow: string, s: ScheduleDef): Promise<void> {
+    if (s.overlap.policy !== 'queue') return;
+    const store = this.deps.engine.store;
+    const queued = (await store.listFires(workflow, s.id, 1000)).filter((f) => f.outcome === 'queued');
+    const oldest = queued.at(-1);
+    if (!oldest || (await this.activeRuns(workflow)).length > 0) return;
+    if (!(await store.updateFire(workflow, s.id, oldest.dueAt, 'queued', 'firing', null))) return;
+    const runId = await this.deps.submit(workflow, s.input, { schedule: s.id, dueAt: oldest.dueAt });
+    await store.updateFire(workflow, s.id, oldest.dueAt, 'firing', 'fired', runId);
+  }
+
+  private async activeRuns(workflow: string): Promise<string[]> {
+    return (await this.deps.engine.store.listRuns({ workflow, limit: 200 })).filter((r) => !isFinalRun(r.status)).map((r) => r.id);
+  }
+}
