@@ -51,7 +51,7 @@ export function describeOverlap(o: Overlap): string {
 export function describeWhen(s: ScheduleDef): string {
   const tz = s.timezone === 'UTC' ? '' : ` ${s.timezone}`;
   if (s.cron !== undefined) return `cron "${s.cron}"${tz}`;
-  if (s.everyMs !== undefined) return `every ${s.everyMs / 1000}s`;
+  if (s.everyMs !== undefined) return `every ${compact(s.everyMs)}`;
   return `once at ${new Date(s.at ?? 0).toISOString()}`;
 }
 
@@ -72,4 +72,17 @@ export interface ScheduleState {
   schedule: string;
   paused: boolean;
   changedAt: number;
+}
+
+/** 45m, 1h30m, 2d, 10s: a whole-second duration in its largest units. */
+function compact(ms: number): string {
+  let rest = Math.round(ms / 1000);
+  let out = '';
+  for (const [unit, size] of [['d', 86_400], ['h', 3600], ['m', 60], ['s', 1]] as const) {
+    if (rest >= size) {
+      out += `${Math.floor(rest / size)}${unit}`;
+      rest %= size;
+    }
+  }
+  return out || `${ms}ms`;
 }

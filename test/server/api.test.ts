@@ -75,6 +75,7 @@ describe('baton server', () => {
       'once:file',
       'quick:file',
       'slow:file',
+      'tick:file',
     ]);
     const one = await api('GET', '/api/workflows/quick', admin);
     expect(one.json.source).toContain('echo hello ${{ inputs.who }}');
@@ -183,6 +184,37 @@ describe('baton server', () => {
     expect(JSON.parse(approved.result as string)).toEqual({ approvedBy: 'ada' });
   }, 60_000);
 
+  it('fires schedules, shows them with their policies and next fires, and pauses, resumes and triggers them', async () => {
+    const operator = await token('operator');
+    type View = { workflow: string; id: string; when: string; catchUp: string; overlap: string; paused: boolean; next: string[]; last: Array<{ outcome: string; runId: string | null }> };
+    const view = async () => ((await api('GET', '/api/schedules', operator)).json.schedules as View[]).find((v) => v.workflow === 'tick') as View;
+    const first = await view();
+    expect(first).toMatchObject({ id: 'every-2s', when: 'every 2s', catchUp: 'latest', overlap: 'allow', paused: false });
+    expect(first.next).toHaveLength(5);
+    expect(Date.parse(first.next[1] as string) - Date.parse(first.next[0] as string)).toBe(2000);
+    await eventually(async () => (await view()).last.some((f) => f.outcome === 'fired'), 10_000);
+    const fired = (await view()).last.find((f) => f.outcome === 'fired') as { runId: string };
+    const run = await runEnds(fired.runId, operator);
+    expect((run.steps as Array<{ id: string }>).map((x) => x.id)).toEqual(['note']);
+    const logs = await api('GET', `/api/runs/${fired.runId}/logs`, operator);
+    expect((logs.json.lines as Array<{ line: string }>).map((l) => l.line)).toEqual(['scheduled']);
+    const events = (await api('GET', `/api/runs/${fired.runId}/events`, operator)).json.events as Array<{ type: string; data: unknown }>;
+    expect(events.find((e) => e.type === 'run:scheduled')?.data).toMatchObject({ schedule: 'every-2s' });
+
+    expect((await api('POST', '/api/schedules/tick/every-2s/pause', operator)).json).toEqual({ paused: true });
+    const before = await store_fires();
+    await new Promise((r) => setTimeout(r, 4500));
+    expect(await store_fires()).toBe(before);
+    expect((await view()).paused).toBe(true);
+    expect((await api('POST', '/api/schedules/tick/every-2s/trigger', operator)).json).toMatchObject({ outcome: 'fired' });
+    expect((await api('POST', '/api/schedules/tick/every-2s/resume', operator)).json).toEqual({ paused: false });
+    expect((await api('POST', '/api/schedules/tick/nope/pause', operator)).status).toBe(404);
+
+    async function store_fires(): Promise<number> {
+      return ((await api('GET', '/api/runs?workflow=tick&limit=500', operator)).json.runs as Run[]).length;
+    }
+  }, 30_000);
+
   it('SIGTERM drains: not ready any more, the step in hand finishes, then the server exits', async () => {
     const operator = await token('operator');
     const runId = (await api('POST', '/api/workflows/drain/runs', operator, {})).json.runId as string;
@@ -197,6 +229,17 @@ describe('baton server', () => {
     expect(after.steps.find((s) => s.id === 'nap')?.status).toBe('succeeded');
     expect(after.status).toBe('succeeded');
   }, 30_000);
+
+  it('baton plan shows what a server would serve: graphs, schedules with policies and next fires, files left out', async () => {
+    const r = await box.run(['plan', FOLDER, '--json']);
+    expect(r.code).toBe(2);
+    const plan = JSON.parse(r.stdout) as { workflows: Array<{ workflow: string; tasks: number; schedules: Array<{ id: string; overlap: string; next: string[] }> }>; problems: string[] };
+    const tick = plan.workflows.find((w) => w.workflow === 'tick');
+    expect(tick?.schedules.map((s) => [s.id, s.overlap, s.next.length])).toEqual([['every-2s', 'allow', 5]]);
+    expect(plan.problems.join('\n')).toMatch(/broken\.yaml:\d+:\d+: .*nowhere/);
+    const text = await box.run(['plan', FOLDER]);
+    expect(text.stdout).toMatch(/tick {2}\(tick\.yaml; 1 task, 1 to start with\)\n {2}schedule every-2s: every 2s; catch-up latest; overlap allow\n {4}next: /);
+  });
 
   it('refuses to listen beyond loopback without --insecure-bind', async () => {
     const r = await box.run(['server', FOLDER, '--host', '0.0.0.0', '--port', '0']);
