@@ -41,11 +41,11 @@ export class FolderCatalog implements WorkflowCatalog {
           continue;
         }
         const def = result.workflow;
-        catalog.add(shown, { name: def.name, kind: 'file', file: shown, source: readFileSync(file, 'utf8'), inputs: def.inputs, tasks: def.tasks.map((t) => ({ id: t.id, dependsOn: t.dependsOn })), schedules: result.triggers?.schedules ?? [] }, def);
+        catalog.add(shown, { name: def.name, kind: 'file', file: shown, source: readFileSync(file, 'utf8'), inputs: def.inputs, tasks: def.tasks.map((t) => ({ id: t.id, dependsOn: t.dependsOn })), schedules: result.triggers?.schedules ?? [], events: result.triggers?.events ?? [] }, def);
       } else if (/\.(m?ts|m?js)$/.test(file) && !file.endsWith('.d.ts')) {
         try {
           const wf = await loadCodeWorkflow(file);
-          catalog.add(shown, { name: wf.name, kind: 'code', file: shown, source: readFileSync(file, 'utf8'), inputs: {}, tasks: [], schedules: [] }, codeDefinition(wf, file));
+          catalog.add(shown, { name: wf.name, kind: 'code', file: shown, source: readFileSync(file, 'utf8'), inputs: {}, tasks: [], schedules: [], events: [] }, codeDefinition(wf, file));
         } catch (error) {
           if (!/exports no workflow/.test((error as Error).message)) catalog.problems.push(`${shown}: ${(error as Error).message}`);
         }

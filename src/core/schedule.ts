@@ -36,8 +36,18 @@ export interface ScheduleDef {
   input: Record<string, unknown>;
 }
 
+/** `on.event`: a run for each event of this type (from POST /api/events, or run.succeeded / run.failed of another workflow) whose `if` holds. */
+export interface EventTriggerDef {
+  type: string;
+  /** A CEL condition over `event` ({type, data}). */
+  if?: string;
+  /** The run's input; `${{ event.data.x }}` in strings is replaced. */
+  input: Record<string, unknown>;
+}
+
 export interface TriggersDef {
   schedules: ScheduleDef[];
+  events: EventTriggerDef[];
 }
 
 export function describeCatchUp(c: CatchUp): string {

@@ -8,7 +8,7 @@ import { Hono, type Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { BatonError, type ErrorCode } from '../core/errors.js';
 import type { EngineEventMap } from '../core/events.js';
-import type { ScheduleDef } from '../core/schedule.js';
+import type { EventTriggerDef, ScheduleDef } from '../core/schedule.js';
 import { isFinalRun, type RunStatus } from '../core/states.js';
 import { isRole, roleAllows, type Role, type TokenRecord } from '../core/tokens.js';
 import type { Engine } from '../engine/engine.js';
@@ -23,6 +23,7 @@ export interface WorkflowEntry {
   inputs: Record<string, unknown>;
   tasks: Array<{ id: string; dependsOn: string[] }>;
   schedules: ScheduleDef[];
+  events: EventTriggerDef[];
 }
 
 /** A schedule as the API shows it: its effective policies, state, next and last fires. */
@@ -58,6 +59,8 @@ export interface ServerDeps {
   /** Work was added or changed: wake this server's worker now. */
   poke(): void;
   schedules: ScheduleControl;
+  /** An event: the runs it started (workflows whose on.event matched). */
+  publish(event: { type: string; data: unknown }): Promise<Array<{ workflow: string; runId: string }>>;
   /** False while starting or draining (/readyz answers 503). */
   ready(): boolean;
   version: string;
@@ -235,6 +238,18 @@ export function routes(deps: ServerDeps): Route[] {
       },
     },
     { method: 'GET', path: '/api/stream', role: 'viewer', handler: (c) => stream(c, deps.engine) },
+    {
+      method: 'POST',
+      path: '/api/events',
+      role: 'operator',
+      handler: async (c) => {
+        const b = await body(c);
+        if (typeof b.type !== 'string' || !/^[A-Za-z][\w.-]*$/.test(b.type)) fail(400, 'INVALID_BODY', 'type must be an event type: letters, digits, "_", "." or "-", starting with a letter');
+        const runs = await deps.publish({ type: b.type, data: b.data ?? null });
+        deps.poke();
+        return c.json({ runs }, 202);
+      },
+    },
     { method: 'GET', path: '/api/schedules', role: 'viewer', handler: async (c) => c.json({ schedules: await deps.schedules.list() }) },
     ...(['pause', 'resume'] as const).map(
       (verb): Route => ({

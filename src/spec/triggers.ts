@@ -2,7 +2,9 @@
  * @module spec/triggers
  * The `on:` block of a workflow file: `schedule:` (a list, or one) of cron /
  * every / at with time zone, start/end, jitter, catch-up and overlap
- * policies, and the run's input. Every problem is reported where it is.
+ * policies, and the run's input; `event:` (a list, or one) of an event type,
+ * a CEL condition over `event`, and the run's input. Every problem is
+ * reported where it is.
  */
 import { Cron } from 'croner';
 import {
@@ -13,13 +15,17 @@ import {
   DEFAULT_QUEUE_MAX,
   OVERLAPS,
   type CatchUp,
+  type EventTriggerDef,
   type Overlap,
   type ScheduleDef,
   type TriggersDef,
 } from '../core/schedule.js';
+import { tryCompileExpression } from './expressions.js';
 import { isMapping, type Mapping, type Scope } from './issues.js';
 
-const ON_KEYS = ['schedule'];
+const ON_KEYS = ['schedule', 'event'];
+const EVENT_KEYS = ['type', 'if', 'input'];
+const EVENT_TYPE = /^[A-Za-z][\w.-]*$/;
 const SCHEDULE_KEYS = ['name', 'cron', 'every', 'at', 'timezone', 'start', 'end', 'jitter', 'catchUp', 'overlap', 'input'];
 
 export function checkTriggers(on: Mapping, top: Scope): TriggersDef {
@@ -36,7 +42,37 @@ export function checkTriggers(on: Mapping, top: Scope): TriggersDef {
       else schedules.push(def);
     });
   }
-  return { schedules };
+  const events: EventTriggerDef[] = [];
+  if (on.event !== undefined) {
+    const list = Array.isArray(on.event) ? on.event : [on.event];
+    list.forEach((value, i) => {
+      const def = checkEvent(value, Array.isArray(on.event) ? s.child('event').item(i) : s.child('event'));
+      if (def) events.push(def);
+    });
+  }
+  return { schedules, events };
+}
+
+function checkEvent(value: unknown, s: Scope): EventTriggerDef | undefined {
+  if (!isMapping(value)) {
+    s.report(undefined, 'an event trigger must be a mapping with a "type"');
+    return undefined;
+  }
+  s.unknownKeys(value, EVENT_KEYS);
+  const type = value.type === undefined ? undefined : s.string('type', value.type, true);
+  if (value.type === undefined) s.report(undefined, 'an event trigger needs a "type" (like git.push, or run.succeeded for another workflow\'s runs)');
+  else if (type !== undefined && !EVENT_TYPE.test(type)) s.report('type', `event type "${type}" must be letters, digits, "_", "." or "-", starting with a letter`);
+  const def: EventTriggerDef = { type: type ?? '', input: {} };
+  if (value.if !== undefined) {
+    const cond = typeof value.if === 'boolean' ? String(value.if) : s.string('if', value.if, true);
+    if (cond !== undefined) {
+      const compiled = tryCompileExpression(cond);
+      if (!compiled.ok) s.report('if', `not a valid expression: ${compiled.message}`);
+      else def.if = cond;
+    }
+  }
+  if (value.input !== undefined) def.input = s.mapping('input', value.input) ?? {};
+  return type !== undefined && EVENT_TYPE.test(type) ? def : undefined;
 }
 
 function checkSchedule(value: unknown, s: Scope, index: number): ScheduleDef | undefined {

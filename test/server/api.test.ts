@@ -54,7 +54,8 @@ beforeAll(async () => {
   box = new Sandbox();
   server = box.start(['server', FOLDER, '--port', '0', '--concurrency', '4', '--grace', '10s'], { EFFECTS_DIR: box.dir });
   server.child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  await until(() => /listening on (http:\S+)/.test(server.output()), 20_000);
+  // The first start prints where it listens, then the admin token and its link.
+  await until(() => /listening on (http:\S+)/.test(server.output()) && /^Open http/m.test(server.output()), 20_000);
   base = (/listening on (http:\S+)/.exec(server.output()) as RegExpExecArray)[1] as string;
   admin = (/^\s+(baton_\S+)$/m.exec(server.output()) as RegExpExecArray)[1] as string;
 }, 30_000);
@@ -72,6 +73,8 @@ describe('baton server', () => {
     expect((listed.json.workflows as Array<{ name: string; kind: string }>).map((w) => `${w.name}:${w.kind}`)).toEqual([
       'approval:code',
       'drain:file',
+      'follow:file',
+      'on-push:file',
       'once:file',
       'quick:file',
       'slow:file',
@@ -183,6 +186,29 @@ describe('baton server', () => {
     expect((approved.run as Run).status).toBe('succeeded');
     expect(JSON.parse(approved.result as string)).toEqual({ approvedBy: 'ada' });
   }, 60_000);
+
+  it('an event starts the workflows whose on.event matches; a run that succeeds starts the workflows that follow it', async () => {
+    const operator = await token('operator');
+    expect((await api('POST', '/api/events', operator, { type: 'git.push', data: { branch: 'dev' } })).json).toEqual({ runs: [] });
+    const pushed = await api('POST', '/api/events', operator, { type: 'git.push', data: { branch: 'main', pusher: 'ada' } });
+    expect(pushed.status).toBe(202);
+    const [build] = pushed.json.runs as Array<{ workflow: string; runId: string }>;
+    expect(build?.workflow).toBe('on-push');
+    await runEnds(build?.runId as string, operator);
+    const lines = (await api('GET', `/api/runs/${build?.runId}/logs`, operator)).json.lines as Array<{ line: string }>;
+    expect(lines.map((l) => l.line)).toEqual(['build main for ada']);
+    expect((await api('POST', '/api/events', operator, { type: '' })).status).toBe(400);
+
+    const quick = (await api('POST', '/api/workflows/quick/runs', operator, {})).json.runId as string;
+    await runEnds(quick, operator);
+    let follower: Run | undefined;
+    await eventually(async () => {
+      const runs = (await api('GET', '/api/runs?workflow=follow&limit=50', operator)).json.runs as Array<Run & { input: { after: string } }>;
+      follower = runs.find((r) => r.input.after === quick);
+      return follower !== undefined;
+    }, 10_000);
+    expect(((await runEnds((follower as Run).id, operator)).run as Run).status).toBe('succeeded');
+  }, 30_000);
 
   it('fires schedules, shows them with their policies and next fires, and pauses, resumes and triggers them', async () => {
     const operator = await token('operator');

@@ -282,3 +282,17 @@ describe('on.schedule', () => {
     ]);
   });
 });
+
+describe('on.event', () => {
+  it('reads event triggers and says what is wrong with one, where', () => {
+    const ok = loadWorkflowText(y('on:', '  event: { type: git.push, if: "event.data.branch == \'main\'", input: { b: "${{ event.data.branch }}" } }', 'tasks:', '  - id: a', '    command: x'), 'wf.yaml');
+    expect(ok.ok && ok.triggers?.events).toEqual([{ type: 'git.push', if: "event.data.branch == 'main'", input: { b: '${{ event.data.branch }}' } }]);
+    const text = y('on:', '  event:', '    - if: "true"', '    - type: "no spaces"', '    - type: x', '      if: "event.data.("', '      when: now', 'tasks:', '  - id: a', '    command: x');
+    expect(problems(text)).toEqual([
+      'wf.yaml:3:7: an event trigger needs a "type" (like git.push, or run.succeeded for another workflow\'s runs)',
+      'wf.yaml:4:13: event type "no spaces" must be letters, digits, "_", "." or "-", starting with a letter',
+      expect.stringMatching(/^wf\.yaml:6:11: not a valid expression: /) as string,
+      'wf.yaml:7:7: unknown key "when" (expected one of: type, if, input)',
+    ]);
+  });
+});

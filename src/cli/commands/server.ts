@@ -73,10 +73,38 @@ their runs. On first start it makes an admin token and prints it once.
   const { serverSchedules } = await import('../server-schedules.js');
   const submit = (name: string, input: unknown) => catalog.submit(store, name, input);
   const { scheduler, control } = serverSchedules(engine, catalog, submit, (m) => process.stderr.write(`baton server: ${m}\n`));
+  const [{ matchEvent }, { expressionHost }] = await Promise.all([import('../../triggers/events.js'), import('../../spec/expression-host.js')]);
+  const subscribers = catalog.list().map((w) => ({ workflow: w.name, events: w.events }));
+  const warn = (m: string) => process.stderr.write(`baton server: ${m}\n`);
+  const publish = async (event: { type: string; data: unknown }, from?: string) => {
+    const started: Array<{ workflow: string; runId: string }> = [];
+    for (const m of matchEvent(subscribers, event, expressionHost, warn)) {
+      if (m.workflow === from) continue; // a workflow does not start itself when its own run ends
+      try {
+        const runId = await submit(m.workflow, m.input);
+        await store.appendEvent(runId, 'run:triggered', { data: { event: event.type } });
+        engine.report('run:started', { runId, workflow: m.workflow, steps: catalog.get(m.workflow)?.tasks.length ?? 0, resumed: false });
+        started.push({ workflow: m.workflow, runId });
+      } catch (error) {
+        warn(`event ${event.type} could not start ${m.workflow}: ${(error as Error).message}`);
+      }
+    }
+    return started;
+  };
+  // A run that ends here is an event other workflows may follow (run.succeeded, run.failed).
+  engine.on('run:finished', (e) => {
+    void (async () => {
+      const run = await store.getRun(e.runId);
+      if (!run) return;
+      await publish({ type: `run.${e.status}`, data: { runId: e.runId, workflow: run.workflow, status: e.status, error: e.error } }, run.workflow);
+      worker.poke();
+    })().catch((error: unknown) => warn(`run.${e.status} of ${e.runId}: ${(error as Error).message}`));
+  });
   const { app } = createApp({
     engine,
     catalog,
     schedules: control,
+    publish: (event) => publish(event),
     submit,
     poke: () => worker.poke(),
     ready: () => ready,
