@@ -15,6 +15,7 @@ export function serverSchedules(
   catalog: WorkflowCatalog,
   submit: (workflow: string, input: unknown) => Promise<string>,
   onWarning: (m: string) => void,
+  onFired?: (workflow: string, schedule: string, dueAt: number, startedAt: number) => void,
 ): { scheduler: Scheduler; control: ScheduleControl } {
   const store = engine.store;
   const workflows = catalog.list().map((w) => ({ workflow: w.name, schedules: w.schedules }));
@@ -31,6 +32,7 @@ export function serverSchedules(
       await store.setRunStatus(runId, ['queued', 'running', 'waiting', 'compensating'], 'cancelled', { error: reason });
     },
     onWarning,
+    ...(onFired ? { onFired } : {}),
   });
   const find = (workflow: string, id: string): ScheduleDef => {
     const s = catalog.get(workflow)?.schedules.find((x) => x.id === id);

@@ -61,6 +61,7 @@ export interface ServerDeps {
   schedules: ScheduleControl;
   /** An event: the runs it started (workflows whose on.event matched). */
   publish(event: { type: string; data: unknown }): Promise<Array<{ workflow: string; runId: string }>>;
+  metrics: { text(): Promise<{ body: string; contentType: string }> };
   /** False while starting or draining (/readyz answers 503). */
   ready(): boolean;
   version: string;
@@ -124,6 +125,15 @@ export function routes(deps: ServerDeps): Route[] {
   return [
     { method: 'GET', path: '/healthz', role: null, handler: (c) => c.json({ ok: true }) },
     { method: 'GET', path: '/readyz', role: null, handler: (c) => (deps.ready() ? c.json({ ready: true }) : c.json({ ready: false }, 503)) },
+    {
+      method: 'GET',
+      path: '/metrics',
+      role: 'viewer',
+      handler: async (c) => {
+        const { body: text, contentType } = await deps.metrics.text();
+        return c.body(text, 200, { 'content-type': contentType });
+      },
+    },
     { method: 'GET', path: '/api/whoami', role: 'viewer', handler: (c, who) => c.json({ id: who?.id, name: who?.name, role: who?.role, version: deps.version }) },
     {
       method: 'GET',

@@ -255,6 +255,8 @@ export interface Store {
   /** Fires of a workflow's schedule (or all its schedules), newest first. */
   listFires(workflow: string, schedule: string | undefined, limit: number): Promise<FireRecord[]>;
   setSchedulePaused(state: ScheduleState): Promise<void>;
+  /** Runs by workflow and status, and steps waiting for a worker (ready now) or running: what /metrics reports. */
+  counts(now: number): Promise<{ runs: Array<{ workflow: string; status: RunStatus; n: number }>; ready: number; running: number }>;
   scheduleStates(): Promise<ScheduleState[]>;
 
   /**

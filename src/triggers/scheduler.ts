@@ -26,6 +26,8 @@ export interface SchedulerDeps {
   /** Stop a run (cancel-previous). */
   cancel(runId: string, reason: string): Promise<void>;
   onWarning?: (message: string) => void;
+  /** A fire started its run (for the schedule-lag metric). */
+  onFired?: (workflow: string, schedule: string, dueAt: number, startedAt: number) => void;
 }
 
 /** A due time more than this late was missed (the server was down), not just served a little late. */
@@ -151,6 +153,7 @@ export class Scheduler {
       if (s.overlap.policy === 'cancel-previous') for (const id of active) await this.deps.cancel(id, `cancelled by schedule ${s.id}: a new run was due`);
     }
     const runId = await this.deps.submit(workflow, s.input, { schedule: s.id, dueAt });
+    this.deps.onFired?.(workflow, s.id, dueAt, this.deps.engine.clockNow);
     await store.updateFire(workflow, s.id, dueAt, 'firing', 'fired', runId);
     return { outcome: 'fired', runId };
   }
@@ -164,6 +167,7 @@ export class Scheduler {
     if (!oldest || (await this.activeRuns(workflow)).length > 0) return;
     if (!(await store.updateFire(workflow, s.id, oldest.dueAt, 'queued', 'firing', null))) return;
     const runId = await this.deps.submit(workflow, s.input, { schedule: s.id, dueAt: oldest.dueAt });
+    this.deps.onFired?.(workflow, s.id, oldest.dueAt, this.deps.engine.clockNow);
     await store.updateFire(workflow, s.id, oldest.dueAt, 'firing', 'fired', runId);
   }
 

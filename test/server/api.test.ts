@@ -241,6 +241,24 @@ describe('baton server', () => {
     }
   }, 30_000);
 
+  it('/metrics: runs and steps by status, durations as histograms, retries, queue depth and schedule lag, in Prometheus format', async () => {
+    const viewer = await token('viewer');
+    expect((await fetch(`${base}/metrics`)).status).toBe(401);
+    const res = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${viewer}` } });
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const text = await res.text();
+    const value = (line: RegExp) => Number((line.exec(text) as RegExpExecArray | null)?.[1] ?? NaN);
+    expect(value(/^baton_runs\{workflow="quick",status="succeeded"\} (\d+)$/m)).toBeGreaterThanOrEqual(2);
+    expect(value(/^baton_runs\{workflow="slow",status="cancelled"\} (\d+)$/m)).toBe(1);
+    expect(value(/^baton_steps_finished_total\{kind="task",status="succeeded"\} (\d+)$/m)).toBeGreaterThan(5);
+    expect(value(/^baton_steps_finished_total\{kind="task",status="failed"\} (\d+)$/m)).toBe(1);
+    expect(value(/^baton_run_duration_seconds_count\{workflow="quick",status="succeeded"\} (\d+)$/m)).toBeGreaterThanOrEqual(2);
+    expect(value(/^baton_step_duration_seconds_bucket\{le="\+Inf",kind="task",status="succeeded"\} (\d+)$/m)).toBeGreaterThan(5);
+    expect(value(/^baton_schedule_lag_seconds_count\{workflow="tick",schedule="every-2s"\} (\d+)$/m)).toBeGreaterThanOrEqual(1);
+    expect(value(/^baton_steps_ready (\d+)$/m)).toBeGreaterThanOrEqual(0);
+    expect(text).toMatch(/^# TYPE baton_step_retries_total counter$/m);
+  });
+
   it('SIGTERM drains: not ready any more, the step in hand finishes, then the server exits', async () => {
     const operator = await token('operator');
     const runId = (await api('POST', '/api/workflows/drain/runs', operator, {})).json.runId as string;

@@ -72,7 +72,12 @@ their runs. On first start it makes an admin token and prints it once.
   let ready = false;
   const { serverSchedules } = await import('../server-schedules.js');
   const submit = (name: string, input: unknown) => catalog.submit(store, name, input);
-  const { scheduler, control } = serverSchedules(engine, catalog, submit, (m) => process.stderr.write(`baton server: ${m}\n`));
+  const { Metrics } = await import('../../server/metrics.js');
+  const metrics = new Metrics(engine);
+  metrics.watch();
+  const { scheduler, control } = serverSchedules(engine, catalog, submit, (m) => process.stderr.write(`baton server: ${m}\n`), (w, s, due, at) =>
+    metrics.scheduled(w, s, due, at),
+  );
   const [{ matchEvent }, { expressionHost }] = await Promise.all([import('../../triggers/events.js'), import('../../spec/expression-host.js')]);
   const subscribers = catalog.list().map((w) => ({ workflow: w.name, events: w.events }));
   const warn = (m: string) => process.stderr.write(`baton server: ${m}\n`);
@@ -104,6 +109,7 @@ their runs. On first start it makes an admin token and prints it once.
     engine,
     catalog,
     schedules: control,
+    metrics,
     publish: (event) => publish(event),
     submit,
     poke: () => worker.poke(),

@@ -226,6 +226,17 @@ export class PgStore implements Store {
     return (await this.db.q<ScheduleStateRow>('SELECT * FROM schedule_state')).map(toScheduleState);
   }
 
+  async counts(now: number): Promise<{ runs: Array<{ workflow: string; status: RunStatus; n: number }>; ready: number; running: number }> {
+    const [runs, [steps]] = await Promise.all([
+      this.db.q<{ workflow: string; status: RunStatus; n: number }>('SELECT workflow, status, count(*)::int AS n FROM runs GROUP BY workflow, status ORDER BY workflow, status'),
+      this.db.q<{ ready: number; running: number }>(
+        `SELECT (SELECT count(*) FROM steps WHERE status IN ('ready', 'retrying') AND ready_at <= $1)::int AS ready, (SELECT count(*) FROM steps WHERE status = 'running')::int AS running`,
+        [now],
+      ),
+    ]);
+    return { runs, ready: steps?.ready ?? 0, running: steps?.running ?? 0 };
+  }
+
   leasedSteps(owner: string): Promise<Claim[]> {
     return batch.leasedSteps((sql, params) => this.db.q(sql, params), owner);
   }

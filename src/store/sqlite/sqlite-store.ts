@@ -244,6 +244,14 @@ export class SqliteStore implements Store {
     return this.tx.read(() => (this.db.prepare('SELECT * FROM schedule_state').all() as ScheduleStateRow[]).map(toScheduleState));
   }
 
+  counts(now: number): Promise<{ runs: Array<{ workflow: string; status: RunStatus; n: number }>; ready: number; running: number }> {
+    return this.tx.read(() => ({
+      runs: this.db.prepare('SELECT workflow, status, count(*) AS n FROM runs GROUP BY workflow, status ORDER BY workflow, status').all() as Array<{ workflow: string; status: RunStatus; n: number }>,
+      ready: (this.db.prepare(`SELECT count(*) AS n FROM steps WHERE status IN ('ready', 'retrying') AND ready_at <= ?`).get(now) as { n: number }).n,
+      running: (this.db.prepare(`SELECT count(*) AS n FROM steps WHERE status = 'running'`).get() as { n: number }).n,
+    }));
+  }
+
   leasedSteps(owner: string): Promise<Claim[]> {
     return this.tx.read(() => this.transitions.leasedSteps(owner));
   }
