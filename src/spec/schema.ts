@@ -9,6 +9,7 @@
  */
 
 import { z } from 'zod';
+import { CATCH_UPS, OVERLAPS } from '../core/schedule.js';
 import { BACKOFFS, ENV_NAME_PATTERN, ID_PATTERN, INPUT_TYPES, JITTERS } from './format.js';
 
 const DURATION_PATTERN = /^\s*(?:\d+(?:\.\d+)?|(?:\d+(?:\.\d+)?(?:ms|s|m|h|d|w))+)\s*$/;
@@ -81,6 +82,40 @@ export const defaultsSchema = z
   .strictObject({ retries: taskFields.retries, retry: retrySchema, timeout: duration, env: envMap, cwd: taskFields.cwd })
   .partial();
 
+const dateTime = z.string().meta({ description: 'An ISO 8601 date-time with a zone: 2026-12-01T09:00:00Z or 2026-12-01T09:00:00+01:00' });
+const policy = <T extends readonly [string, ...string[]]>(names: T, withMax: string) =>
+  z.union([z.enum(names), z.strictObject({ policy: z.enum(names), max: z.int().min(1).max(1000).meta({ description: withMax }) }).partial({ max: true })]);
+const scheduleSchema = z
+  .strictObject({
+    name: z.string().min(1).meta({ description: 'Names the schedule (default schedule-<n>)' }),
+    cron: z.string().meta({ description: 'Cron: 5 fields (minute hour day month weekday), or 6 with seconds first' }),
+    every: duration.meta({ description: 'An interval, aligned to start (else to the epoch)' }),
+    at: dateTime.meta({ description: 'Once, at this time' }),
+    timezone: z.string().meta({ description: 'IANA time zone of the cron fields (default UTC)' }),
+    start: dateTime,
+    end: dateTime,
+    jitter: duration.meta({ description: 'Each fire is delayed by a part of this' }),
+    catchUp: policy(CATCH_UPS, 'with all: at most this many missed fires').meta({ description: 'Fires missed while no server ran: none, latest (default) or all' }),
+    overlap: policy(OVERLAPS, 'with queue: at most this many waiting').meta({ description: 'A fire while a run goes on: skip (default), queue, cancel-previous or allow' }),
+    input: z.record(z.string(), z.unknown()).meta({ description: "The run's input" }),
+  })
+  .partial();
+const eventSchema = z
+  .strictObject({
+    type: z.string().regex(/^[A-Za-z][\w.-]*$/).meta({ description: 'The event type: posted to /api/events, or run.succeeded / run.failed' }),
+    if: z.union([z.string(), z.boolean()]).meta({ description: 'A CEL condition over event (type, data)' }),
+    input: z.record(z.string(), z.unknown()).meta({ description: "The run's input; ${{ event.data.x }} in strings is replaced" }),
+  })
+  .partial()
+  .required({ type: true });
+const onSchema = z
+  .strictObject({
+    schedule: z.union([scheduleSchema, z.array(scheduleSchema)]),
+    event: z.union([eventSchema, z.array(eventSchema)]),
+  })
+  .partial()
+  .meta({ description: 'Triggers, read by the server: schedules and events' });
+
 export const workflowObjectSchema = z
   .strictObject({
     name: z.string().min(1),
@@ -92,7 +127,7 @@ export const workflowObjectSchema = z
     timeout: duration,
     failFast: z.boolean(),
     defaults: defaultsSchema,
-    on: z.record(z.string(), z.unknown()).meta({ description: 'Triggers (schedules, events), read by the server' }),
+    on: onSchema,
     tasks: z.union([z.array(taskSchema).min(1), z.record(id, z.union([mapTaskSchema, z.null()]))]),
   })
   .partial()
