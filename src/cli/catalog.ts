@@ -41,11 +41,11 @@ export class FolderCatalog implements WorkflowCatalog {
           continue;
         }
         const def = result.workflow;
-        catalog.add(shown, { name: def.name, kind: 'file', file: shown, source: readFileSync(file, 'utf8'), inputs: def.inputs, tasks: def.tasks.map((t) => ({ id: t.id, dependsOn: t.dependsOn })), schedules: result.triggers?.schedules ?? [], events: result.triggers?.events ?? [] }, def);
+        catalog.add(shown, { name: def.name, kind: 'file', file: shown, source: readFileSync(file, 'utf8'), inputs: def.inputs, tasks: def.tasks.map((t) => ({ id: t.id, dependsOn: t.dependsOn })), schedules: result.triggers?.schedules ?? [], events: result.triggers?.events ?? [], alerts: result.triggers?.alerts ?? [] }, def);
       } else if (/\.(m?ts|m?js)$/.test(file) && !file.endsWith('.d.ts')) {
         try {
           const wf = await loadCodeWorkflow(file);
-          catalog.add(shown, { name: wf.name, kind: 'code', file: shown, source: readFileSync(file, 'utf8'), inputs: {}, tasks: [], schedules: [], events: [] }, codeDefinition(wf, file));
+          catalog.add(shown, { name: wf.name, kind: 'code', file: shown, source: readFileSync(file, 'utf8'), inputs: {}, tasks: [], schedules: [], events: [], alerts: [] }, codeDefinition(wf, file));
         } catch (error) {
           if (!/exports no workflow/.test((error as Error).message)) catalog.problems.push(`${shown}: ${(error as Error).message}`);
         }
@@ -69,6 +69,12 @@ export class FolderCatalog implements WorkflowCatalog {
 
   get(name: string): WorkflowEntry | undefined {
     return this.byName.get(name)?.entry;
+  }
+
+  /** A file workflow's definition (its secrets' names, for masking). */
+  definition(name: string): WorkflowDef | undefined {
+    const d = this.byName.get(name)?.definition;
+    return d && !('kind' in d && d.kind === 'code') ? (d as WorkflowDef) : undefined;
   }
 
   /** A new run of a workflow, for the workers: its inputs checked as `baton run --input` checks them. */

@@ -45,9 +45,23 @@ export interface EventTriggerDef {
   input: Record<string, unknown>;
 }
 
+export const ALERT_WHEN = ['failure', 'success', 'slow'] as const;
+export type AlertWhen = (typeof ALERT_WHEN)[number];
+
+/** `alerts:` of a workflow: a message to one destination when a run fails, succeeds, or took longer than slowerThanMs. */
+export interface AlertDef {
+  when: AlertWhen[];
+  slowerThanMs?: number;
+  webhook?: string;
+  slack?: string;
+  email?: string[];
+}
+
+/** What a workflow file says to the server: schedules, event triggers, alerts. */
 export interface TriggersDef {
   schedules: ScheduleDef[];
   events: EventTriggerDef[];
+  alerts: AlertDef[];
 }
 
 export function describeCatchUp(c: CatchUp): string {

@@ -8,7 +8,7 @@
 import { Hono, type Context } from 'hono';
 import type { z } from 'zod';
 import { BatonError, type ErrorCode } from '../core/errors.js';
-import type { EventTriggerDef, ScheduleDef } from '../core/schedule.js';
+import type { AlertDef, EventTriggerDef, ScheduleDef } from '../core/schedule.js';
 import { roleAllows, type Role, type TokenRecord } from '../core/tokens.js';
 import type { Engine } from '../engine/engine.js';
 import { authenticate } from './auth.js';
@@ -27,6 +27,7 @@ export interface WorkflowEntry {
   tasks: Array<{ id: string; dependsOn: string[] }>;
   schedules: ScheduleDef[];
   events: EventTriggerDef[];
+  alerts: AlertDef[];
 }
 
 /** A schedule as the API shows it: its effective policies, state, next and last fires. */

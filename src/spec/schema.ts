@@ -9,7 +9,7 @@
  */
 
 import { z } from 'zod';
-import { CATCH_UPS, OVERLAPS } from '../core/schedule.js';
+import { ALERT_WHEN, CATCH_UPS, OVERLAPS } from '../core/schedule.js';
 import { BACKOFFS, ENV_NAME_PATTERN, ID_PATTERN, INPUT_TYPES, JITTERS } from './format.js';
 
 const DURATION_PATTERN = /^\s*(?:\d+(?:\.\d+)?|(?:\d+(?:\.\d+)?(?:ms|s|m|h|d|w))+)\s*$/;
@@ -108,6 +108,16 @@ const eventSchema = z
   })
   .partial()
   .required({ type: true });
+const alertSchema = z
+  .strictObject({
+    when: z.union([z.enum(ALERT_WHEN), z.array(z.enum(ALERT_WHEN)).min(1)]),
+    slowerThan: duration.meta({ description: 'With when: slow, the run time over which to alert' }),
+    webhook: z.url().meta({ description: 'POST a JSON report here' }),
+    slack: z.url().meta({ description: 'A Slack-compatible incoming webhook' }),
+    email: z.union([z.email(), z.array(z.email()).min(1)]).meta({ description: 'Sent over the SMTP server of baton server --smtp' }),
+  })
+  .partial()
+  .required({ when: true });
 const onSchema = z
   .strictObject({
     schedule: z.union([scheduleSchema, z.array(scheduleSchema)]),
@@ -128,6 +138,7 @@ export const workflowObjectSchema = z
     failFast: z.boolean(),
     defaults: defaultsSchema,
     on: onSchema,
+    alerts: z.union([alertSchema, z.array(alertSchema)]).meta({ description: 'Messages sent by the server when a run fails, succeeds, or is slow' }),
     tasks: z.union([z.array(taskSchema).min(1), z.record(id, z.union([mapTaskSchema, z.null()]))]),
   })
   .partial()

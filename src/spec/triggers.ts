@@ -14,6 +14,9 @@ import {
   DEFAULT_OVERLAP,
   DEFAULT_QUEUE_MAX,
   OVERLAPS,
+  ALERT_WHEN,
+  type AlertDef,
+  type AlertWhen,
   type CatchUp,
   type EventTriggerDef,
   type Overlap,
@@ -50,7 +53,51 @@ export function checkTriggers(on: Mapping, top: Scope): TriggersDef {
       if (def) events.push(def);
     });
   }
-  return { schedules, events };
+  return { schedules, events, alerts: [] };
+}
+
+const ALERT_KEYS = ['when', 'slowerThan', 'webhook', 'slack', 'email'];
+
+/** `alerts:` (a list, or one): when (failure, success, slow), slowerThan for slow, and one of webhook, slack, email. */
+export function checkAlerts(value: unknown, top: Scope): AlertDef[] {
+  const list = Array.isArray(value) ? value : [value];
+  const s = top.child('alerts');
+  const out: AlertDef[] = [];
+  list.forEach((item, i) => {
+    const a = Array.isArray(value) ? s.item(i) : s;
+    if (!isMapping(item)) {
+      a.report(undefined, 'an alert must be a mapping with "when" and one of webhook, slack or email');
+      return;
+    }
+    a.unknownKeys(item, ALERT_KEYS);
+    const whens = item.when === undefined ? [] : Array.isArray(item.when) ? item.when : [item.when];
+    if (whens.length === 0) a.report(undefined, 'an alert needs "when": failure, success or slow (or a list of them)');
+    const when = whens.map((w, j) => (Array.isArray(item.when) ? a.child('when') : a).oneOf(Array.isArray(item.when) ? j : 'when', w, ALERT_WHEN)).filter((w): w is AlertWhen => w !== undefined);
+    const def: AlertDef = { when };
+    if (item.slowerThan !== undefined) {
+      const ms = a.duration('slowerThan', item.slowerThan);
+      if (ms !== undefined) def.slowerThanMs = ms;
+    } else if (when.includes('slow')) a.report('when', 'an alert when slow needs "slowerThan" (a duration like 10m)');
+    const destinations = ['webhook', 'slack', 'email'].filter((k) => item[k] !== undefined);
+    if (destinations.length !== 1) a.report(undefined, destinations.length === 0 ? 'an alert needs one of webhook, slack or email' : `an alert goes to one of webhook, slack or email, not ${destinations.join(' and ')}`);
+    for (const key of ['webhook', 'slack'] as const) {
+      if (item[key] === undefined) continue;
+      const url = a.string(key, item[key], true);
+      if (url !== undefined && !/^https?:\/\/\S+$/.test(url)) a.report(key, `"${url}" is not an http(s) URL`);
+      else if (url !== undefined) def[key] = url;
+    }
+    if (item.email !== undefined) {
+      const to = Array.isArray(item.email) ? item.email : [item.email];
+      const ok = to.filter((t, j): t is string => {
+        const good = typeof t === 'string' && /^[^\s@]+@[^\s@]+$/.test(t);
+        if (!good) (Array.isArray(item.email) ? a.child('email') : a).report(Array.isArray(item.email) ? j : 'email', `${JSON.stringify(t)} is not an email address`);
+        return good;
+      });
+      if (ok.length > 0) def.email = ok;
+    }
+    out.push(def);
+  });
+  return out;
 }
 
 function checkEvent(value: unknown, s: Scope): EventTriggerDef | undefined {

@@ -8,7 +8,7 @@
 
 import type { InputDef, WorkflowDef } from '../core/model.js';
 import type { TriggersDef } from '../core/schedule.js';
-import { checkTriggers } from './triggers.js';
+import { checkAlerts, checkTriggers } from './triggers.js';
 import { checkInputs } from './inputs.js';
 import { describe, isMapping, Scope, type Issue, type Mapping } from './issues.js';
 import { checkGraph, checkSites } from './references.js';
@@ -56,6 +56,7 @@ export function checkWorkflow(raw: unknown, defaultName: string): Checked {
       const on = top.mapping('on', raw.on);
       if (on) triggers = checkTriggers(on, top);
     }
+    if (raw.alerts !== undefined) (triggers ??= { schedules: [], events: [], alerts: [] }).alerts = checkAlerts(raw.alerts, top);
     if (raw.tasks === undefined) {
       top.report(undefined, 'missing "tasks": a workflow needs a list (or a mapping) of tasks');
       return { issues };

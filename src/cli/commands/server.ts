@@ -12,15 +12,17 @@ import { parseDuration } from '../../core/duration.js';
 import type { WorkflowDef } from '../../core/model.js';
 import { COMMON_OPTIONS, help, parse, positiveInt } from '../args.js';
 import { EXIT, UsageError } from '../exit.js';
+import type { Engine } from '../../engine/engine.js';
+import type { FolderCatalog } from '../catalog.js';
 import { buildEngine, homeDir, openStore, startSpawner } from '../home.js';
 
-const SYNOPSIS = 'baton server [FOLDER] [--host 127.0.0.1] [--port 7700] [--concurrency N] [--grace 30s] [--db URL]';
+const SYNOPSIS = 'baton server [FOLDER] [--host 127.0.0.1] [--port 7700] [--concurrency N] [--grace 30s] [--smtp URL] [--db URL]';
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
 export async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parse(
     argv,
-    { ...COMMON_OPTIONS, host: { type: 'string' }, port: { type: 'string' }, concurrency: { type: 'string', short: 'c' }, grace: { type: 'string' }, 'insecure-bind': { type: 'boolean', default: false } },
+    { ...COMMON_OPTIONS, host: { type: 'string' }, port: { type: 'string' }, concurrency: { type: 'string', short: 'c' }, grace: { type: 'string' }, smtp: { type: 'string' }, 'insecure-bind': { type: 'boolean', default: false } },
     SYNOPSIS,
   );
   if (values.help) {
@@ -34,6 +36,8 @@ their runs. On first start it makes an admin token and prints it once.
       --port N            port (default 7700; 0 picks a free one)
   -c, --concurrency N     steps at once in this server's worker (default 8)
       --grace D           on SIGTERM, how long steps in hand may take to finish (default 30s)
+      --smtp URL          the SMTP server alerts by email go through (or BATON_SMTP_URL),
+                          like smtp://user:pass@host:587 (smtps:// for TLS)
       --db URL            a shared PostgreSQL store (or BATON_DB)`);
   }
   if (positionals.length > 1) throw new UsageError(`one folder at most, got ${positionals.join(' ')}\nusage: ${SYNOPSIS}`);
@@ -46,6 +50,8 @@ their runs. On first start it makes an admin token and prints it once.
   const grace = values.grace === undefined ? 30_000 : parseDuration(values.grace);
   if (grace === undefined) throw new UsageError(`--grace must be a duration like 30s, got "${values.grace}"`);
   const concurrency = positiveInt(values.concurrency, '--concurrency') ?? 8;
+  const smtp = values.smtp ?? process.env.BATON_SMTP_URL;
+  if (smtp !== undefined && !/^smtps?:\/\//.test(smtp)) throw new UsageError(`--smtp must be an smtp:// or smtps:// URL, got "${smtp}"`);
 
   const { FolderCatalog } = await import('../catalog.js');
   const catalog = await FolderCatalog.load(positionals[0] ?? '.');
@@ -134,6 +140,7 @@ their runs. On first start it makes an admin token and prints it once.
   const address = server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
+  const alerter = await startAlerts(engine, catalog, url, smtp, warn);
   const stop = new AbortController();
   const working = worker.run(stop.signal);
   scheduler.start();
@@ -166,6 +173,7 @@ their runs. On first start it makes an admin token and prints it once.
     process.on('SIGTERM', onSignal);
   });
   await drained;
+  await alerter.settled();
   server.close();
   // Live streams (SSE) end with the server.
   (server as { closeAllConnections?: () => void }).closeAllConnections?.();
@@ -180,4 +188,31 @@ function packageVersion(): string {
   } catch {
     return 'unknown';
   }
+}
+
+/** Alerts of the served workflows: webhooks over fetch, email over the SMTP server given (nodemailer). */
+async function startAlerts(engine: Engine, catalog: FolderCatalog, url: string, smtp: string | undefined, warn: (m: string) => void) {
+  const { Alerter } = await import('../../server/alerts.js');
+  let mail: ((to: string[], subject: string, text: string) => Promise<void>) | undefined;
+  if (smtp) {
+    const nodemailer = (await import('nodemailer')).default;
+    const transport = nodemailer.createTransport(smtp);
+    mail = async (to, subject, text) => {
+      await transport.sendMail({ from: process.env.BATON_ALERT_FROM ?? 'baton <baton@localhost>', to, subject, text });
+    };
+  }
+  const alerter = new Alerter({
+    engine,
+    alertsOf: (workflow) => catalog.get(workflow)?.alerts ?? [],
+    secretsOf: (workflow) => (catalog.definition(workflow)?.secrets ?? []).flatMap((name) => (process.env[name] ? [process.env[name] as string] : [])),
+    runUrl: (runId) => `${url}/runs/${runId}`,
+    post: async (target, body) => {
+      const res = await fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
+      if (!res.ok) throw new Error(`${target} answered ${res.status}`);
+    },
+    mail,
+    onWarning: warn,
+  });
+  alerter.watch();
+  return alerter;
 }
