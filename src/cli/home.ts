@@ -5,6 +5,7 @@
  * engine. The only place that picks a concrete store.
  */
 import { resolve } from 'node:path';
+import type { ChaosDef } from '../core/model.js';
 import type { Store } from '../store/store.js';
 import type { Engine } from '../engine/engine.js';
 import type { SpawnerClient } from '../engine/spawner/spawner-client.js';
@@ -65,7 +66,7 @@ export async function openStore(home: string, options: { mustExist?: boolean; db
  * process (engine/spawner): fork() from this larger process costs several
  * times more. `close()` ends the spawner.
  */
-export async function buildEngine(store: Store, home: string, spawner: SpawnerClient): Promise<{ engine: Engine; close: () => void }> {
+export async function buildEngine(store: Store, home: string, spawner: SpawnerClient, extra: { chaos?: ChaosDef } = {}): Promise<{ engine: Engine; close: () => void }> {
   const [{ createEngine }, { expressionHost }, { loadWorkflowRef, loadFunctionRef }] = await Promise.all([
     import('../engine/engine.js'),
     import('../spec/expression-host.js'),
@@ -74,6 +75,7 @@ export async function buildEngine(store: Store, home: string, spawner: SpawnerCl
   const engine = createEngine({ store, expr: expressionHost, scratchDir: resolve(home, 'tmp'), launch: (spec) => spawner.run(spec),
     load: loadWorkflowRef,
     loadFunction: loadFunctionRef,
+    ...(extra.chaos ? { chaos: extra.chaos } : {}),
   });
   return { engine, close: () => spawner.close() };
 }

@@ -51,6 +51,14 @@ export interface TaskDef {
   cwd?: string;
   rollback?: string;
   healthCheck?: string;
+  /** Failure rehearsal: each attempt is delayed by up to latencyMs and fails with probability failureRate. */
+  chaos?: ChaosDef;
+}
+
+export interface ChaosDef {
+  /** 0..1 */
+  failureRate: number;
+  latencyMs: number;
 }
 
 export interface WorkflowDef {

@@ -12,7 +12,7 @@ import { systemClock, type Clock, type Timers } from '../core/clock.js';
 import { BatonError } from '../core/errors.js';
 import type { EngineEventMap } from '../core/events.js';
 import type { ExpressionHost } from '../core/expressions.js';
-import { DEFAULT_RETRY, type WorkflowDef } from '../core/model.js';
+import { DEFAULT_RETRY, type ChaosDef, type WorkflowDef } from '../core/model.js';
 import type { Random } from '../core/retry.js';
 import { isFinalRun, isFinalStep, type RunStatus } from '../core/states.js';
 import {
@@ -44,6 +44,8 @@ export interface EngineOptions {
   expr: ExpressionHost;
   clock?: Clock;
   random?: Random;
+  /** Failure rehearsal for every task without its own `chaos:`. */
+  chaos?: ChaosDef;
   /** Identifies this process as the owner of the runs it drives. */
   owner?: string;
   leaseMs?: number;
@@ -333,6 +335,7 @@ export class Engine {
         launch: this.opts.launch ?? runInPool,
         log,
         intercept: this.opts.intercept,
+        chaos: this.opts.chaos,
         calls: {
           fn: async (ref, from, fnInput, ctx) => {
             if (!this.opts.loadFunction) throw new BatonError('USAGE', `function: ${ref}: this engine cannot load modules (no "loadFunction" option)`);

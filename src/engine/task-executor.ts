@@ -8,7 +8,7 @@
 import { dirname } from 'node:path';
 import type { Clock } from '../core/clock.js';
 import type { ExprContext, ExpressionHost } from '../core/expressions.js';
-import type { TaskDef, WorkflowDef } from '../core/model.js';
+import type { ChaosDef, TaskDef, WorkflowDef } from '../core/model.js';
 import { backoffDelayMs, shouldRetry, type Random } from '../core/retry.js';
 import { formatDuration } from '../core/duration.js';
 import { coerceError } from '../core/errors.js';
@@ -47,6 +47,8 @@ export interface ExecutorDeps {
   intercept?: Intercept | undefined;
   /** Runs `function:` and `workflow:` tasks. */
   calls?: TaskCalls;
+  /** Chaos for every task without its own (baton server --chaos). */
+  chaos?: ChaosDef | undefined;
 }
 
 export interface TaskCalls {
@@ -78,6 +80,11 @@ export class TaskExecutor {
       }
       if (!run) return { status: 'skipped', reason: task.if && facts.upstreamOk ? `if: ${task.if} was false` : 'an upstream task did not succeed' };
     }
+    const chaos = claim.kind === 'task' ? (task.chaos ?? this.deps.chaos) : undefined;
+    if (chaos) {
+      const rehearsed = await this.rehearse(chaos, task, claim, signal);
+      if (rehearsed) return rehearsed;
+    }
     let startedOnce = false;
     const started = () => {
       if (!startedOnce) onStart();
@@ -105,6 +112,20 @@ export class TaskExecutor {
     for (const p of problems) log('system', `$BATON_OUTPUT ${p}`);
     if (outcome.status !== 'skipped' && Object.keys(outputs).length > 0) outcome.outputs = this.run.masker.maskRecord(outputs);
     return this.decide(task, claim, outcome, log);
+  }
+
+  /** Chaos: a delay of up to latencyMs, then, with probability failureRate, a failed attempt (retried like any other). */
+  private async rehearse(chaos: ChaosDef, task: TaskDef, claim: Claim, signal: AbortSignal): Promise<AttemptOutcome | undefined> {
+    if (chaos.latencyMs > 0) {
+      const ms = Math.floor(this.deps.random() * chaos.latencyMs);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, ms);
+        signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+      });
+    }
+    if (signal.aborted || this.deps.random() >= chaos.failureRate) return undefined;
+    this.deps.log(claim.stepId, claim.attempt, 'system', `chaos: this attempt fails on purpose (failureRate ${chaos.failureRate})`);
+    return this.decide(task, claim, { status: 'failed', exitCode: null, error: 'chaos: injected failure' }, (stream, line) => this.deps.log(claim.stepId, claim.attempt, stream, line));
   }
 
   /** A `function:` task (called here) or a `workflow:` task (a child run), with the task's timeout. */

@@ -13,7 +13,7 @@ export const BACKOFFS = ['exponential', 'linear', 'fixed'] as const;
 export const JITTERS = ['full', 'none'] as const;
 export const INPUT_TYPES = ['string', 'number', 'boolean'] as const;
 
-export const WORKFLOW_KEYS = ['name', 'description', 'inputs', 'env', 'secrets', 'concurrency', 'timeout', 'failFast', 'defaults', 'on', 'alerts', 'tasks'];
+export const WORKFLOW_KEYS = ['name', 'description', 'inputs', 'env', 'secrets', 'concurrency', 'timeout', 'failFast', 'defaults', 'on', 'alerts', 'chaos', 'tasks'];
 export const TASK_KEYS = [
   'id',
   'name',
@@ -34,7 +34,9 @@ export const TASK_KEYS = [
   'cwd',
   'rollback',
   'healthCheck',
+  'chaos',
 ];
 export const RETRY_KEYS = ['attempts', 'backoff', 'initial', 'max', 'factor', 'jitter', 'nonRetryableExitCodes'];
 export const DEFAULTS_KEYS = ['retries', 'retry', 'timeout', 'env', 'cwd'];
 export const INPUT_KEYS = ['type', 'default', 'description', 'enum', 'required'] as const;
+export const CHAOS_KEYS = ['failureRate', 'latency'];

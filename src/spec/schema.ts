@@ -36,6 +36,14 @@ export const retrySchema = z
   })
   .partial();
 
+const chaosSchema = z
+  .strictObject({
+    failureRate: z.number().min(0).max(1).meta({ description: 'The chance that an attempt fails on purpose' }),
+    latency: z.union([z.string().regex(DURATION_PATTERN), z.number().min(0)]).meta({ description: 'Each attempt is delayed by up to this' }),
+  })
+  .partial()
+  .meta({ description: 'Failure rehearsal: attempts fail and slow down on purpose, so that retries, rollbacks and alerts can be tried' });
+
 const taskFields = {
   id,
   name: z.string().meta({ description: 'Display name' }),
@@ -59,6 +67,7 @@ const taskFields = {
   cwd: template('Working directory'),
   rollback: template('Shell command run when the workflow fails after this task succeeded'),
   healthCheck: template('Shell command that must succeed after the task'),
+  chaos: chaosSchema,
 };
 
 export const taskSchema = z.strictObject(taskFields).partial().required({ id: true }).meta({ id: 'Task' });
@@ -138,6 +147,7 @@ export const workflowObjectSchema = z
     failFast: z.boolean(),
     defaults: defaultsSchema,
     on: onSchema,
+    chaos: chaosSchema,
     alerts: z.union([alertSchema, z.array(alertSchema)]).meta({ description: 'Messages sent by the server when a run fails, succeeds, or is slow' }),
     tasks: z.union([z.array(taskSchema).min(1), z.record(id, z.union([mapTaskSchema, z.null()]))]),
   })

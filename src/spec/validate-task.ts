@@ -7,9 +7,9 @@
  * as sites, checked once the whole graph is known.
  */
 
-import { DEFAULT_RETRY, type RetryPolicy, type TaskDef } from '../core/model.js';
+import { DEFAULT_RETRY, type ChaosDef, type RetryPolicy, type TaskDef } from '../core/model.js';
 import { describe, isMapping, type Issue, type Mapping, type Scope } from './issues.js';
-import { BACKOFFS, ENV_NAME_PATTERN, ID_PATTERN, JITTERS, RETRY_KEYS, TASK_KEYS } from './format.js';
+import { BACKOFFS, CHAOS_KEYS, ENV_NAME_PATTERN, ID_PATTERN, JITTERS, RETRY_KEYS, TASK_KEYS } from './format.js';
 import type { Path, PathItem } from './source-map.js';
 import { hasTemplate, scanTemplate } from './template.js';
 
@@ -34,6 +34,8 @@ export interface Defaults {
   env: Record<string, string>;
   envCount: number;
   cwd?: string;
+  /** The workflow's `chaos:`, for tasks without their own. */
+  chaos?: ChaosDef;
 }
 
 /** A checked task with what the graph checks need to place their problems. */
@@ -150,6 +152,8 @@ export function checkTask(raw: unknown, s: Scope, mapKey: string | undefined, in
   if (task.if !== undefined) checkCondition(task.if, s, index, c.sites, def);
   if (task.env !== undefined) def.env = { ...c.defaults.env, ...checkEnv(task.env, s, 'env', c.sites, index) };
   else if (c.defaults.envCount > 0) def.env = { ...c.defaults.env };
+  const chaos = task.chaos === undefined ? c.defaults.chaos : checkChaos(task.chaos, s);
+  if (chaos !== undefined) def.chaos = chaos;
   for (const key of TEXT_KEYS) {
     const text = task[key] === undefined ? undefined : s.string(key, task[key], true);
     if (text !== undefined) noteTemplate(c.sites, index, s, key, text);
@@ -294,4 +298,17 @@ export function checkEnv(value: unknown, s: Scope, key: string, sites: ExprSite[
     noteTemplate(sites, task, e, name, text);
   }
   return out;
+}
+
+/** `chaos: {failureRate: 0.2, latency: 500ms}` on a task or the workflow: a rehearsal of failures and slowness. */
+export function checkChaos(value: unknown, s: Scope): ChaosDef | undefined {
+  const m = s.mapping('chaos', value);
+  if (!m) return undefined;
+  const c = s.child('chaos');
+  c.unknownKeys(m, CHAOS_KEYS);
+  const rate = m.failureRate === undefined ? 0 : c.number('failureRate', m.failureRate, 0);
+  if (rate !== undefined && rate > 1) c.report('failureRate', `failureRate is a probability from 0 to 1, got ${rate}`);
+  const latencyMs = m.latency === undefined ? 0 : c.duration('latency', m.latency, true);
+  if (rate === undefined || rate > 1 || latencyMs === undefined) return undefined;
+  return { failureRate: rate, latencyMs };
 }

@@ -14,7 +14,7 @@ import { describe, isMapping, Scope, type Issue, type Mapping } from './issues.j
 import { checkGraph, checkSites } from './references.js';
 import { DEFAULTS_KEYS, ENV_NAME_PATTERN, WORKFLOW_KEYS } from './format.js';
 import type { Path } from './source-map.js';
-import { checkEnv, checkRetry, checkTask, noteTemplate, type Defaults, type ExprSite, type TaskChecks, type TaskInfo } from './validate-task.js';
+import { checkChaos, checkEnv, checkRetry, checkTask, noteTemplate, type Defaults, type ExprSite, type TaskChecks, type TaskInfo } from './validate-task.js';
 
 export interface Checked {
   workflow?: WorkflowDef;
@@ -52,6 +52,10 @@ export function checkWorkflow(raw: unknown, defaultName: string): Checked {
     if (raw.timeout !== undefined) workflow.timeoutMs = top.duration('timeout', raw.timeout);
     if (raw.failFast !== undefined) workflow.failFast = top.boolean('failFast', raw.failFast) ?? false;
     if (raw.defaults !== undefined) defaults = checkDefaults(raw.defaults, top, sites);
+    if (raw.chaos !== undefined) {
+      const chaos = checkChaos(raw.chaos, top);
+      if (chaos) defaults.chaos = chaos;
+    }
     if (raw.on !== undefined) {
       const on = top.mapping('on', raw.on);
       if (on) triggers = checkTriggers(on, top);

@@ -91,6 +91,35 @@ tasks:
     expect(box.lines('tries.txt')).toEqual(['try 1', 'try 2', 'try 3']);
   });
 
+  it('chaos rehearses failures: every attempt of a task with failureRate 1 fails on purpose and is retried; the workflow-level chaos covers the other tasks', async () => {
+    box.write(
+      'wf.yaml',
+      `chaos: { failureRate: 0, latency: 200ms }
+tasks:
+  calm:
+    command: echo calm >> ran.txt
+  doomed:
+    dependsOn: calm
+    command: echo doomed >> ran.txt
+    retry: { attempts: 3, initial: 10ms, max: 20ms }
+    chaos: { failureRate: 1 }
+`,
+    );
+    const res = await box.run(['run', 'wf.yaml', '--json']);
+    expect(res.code).toBe(1);
+    const run = JSON.parse(res.stdout) as RunJson;
+    expect(step(run, 'calm').status).toBe('succeeded');
+    expect(step(run, 'doomed').history.map((h) => h.status)).toEqual(['failed', 'failed', 'failed']);
+    expect(box.lines('ran.txt')).toEqual(['calm']);
+    const logs = await box.run(['logs', run.id, 'doomed']);
+    expect(logs.stdout).toMatch(/chaos: this attempt fails on purpose \(failureRate 1\)/);
+    const bad = box.write('bad.yaml', 'chaos: { failureRate: 2, latncy: 1s }\ntasks: [{ id: a, command: x }]\n');
+    const checked = await box.run(['validate', bad]);
+    expect(checked.code).toBe(2);
+    expect(checked.stderr).toContain('bad.yaml:1:26: unknown key "latncy" — did you mean "latency"?');
+    expect(checked.stderr).toContain('bad.yaml:1:23: failureRate is a probability from 0 to 1, got 2');
+  });
+
   it('does not retry a non-retryable exit code', async () => {
     box.write('wf.yaml', `tasks:\n  bad:\n    command: echo x >> tries.txt; exit 78\n    retry: { attempts: 5, initial: 10ms, nonRetryableExitCodes: [78] }\n`);
     const res = await box.run(['run', 'wf.yaml', '--json']);

@@ -289,5 +289,8 @@ describe('baton server', () => {
     const r = await box.run(['server', FOLDER, '--host', '0.0.0.0', '--port', '0']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/refusing to listen on 0\.0\.0\.0 without TLS.*--insecure-bind/);
+    const chaos = await box.run(['server', FOLDER, '--port', '0', '--chaos', '2']);
+    expect(chaos.code).toBe(2);
+    expect(chaos.stderr).toContain('--chaos must be a failure rate from 0 to 1 (like 0.2), got "2"');
   });
 });

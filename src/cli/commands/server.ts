@@ -16,13 +16,13 @@ import type { Engine } from '../../engine/engine.js';
 import type { FolderCatalog } from '../catalog.js';
 import { buildEngine, homeDir, openStore, startSpawner } from '../home.js';
 
-const SYNOPSIS = 'baton server [FOLDER] [--host 127.0.0.1] [--port 7700] [--concurrency N] [--grace 30s] [--smtp URL] [--db URL]';
+const SYNOPSIS = 'baton server [FOLDER] [--host 127.0.0.1] [--port 7700] [--concurrency N] [--grace 30s] [--chaos RATE] [--smtp URL] [--db URL]';
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
 export async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parse(
     argv,
-    { ...COMMON_OPTIONS, host: { type: 'string' }, port: { type: 'string' }, concurrency: { type: 'string', short: 'c' }, grace: { type: 'string' }, smtp: { type: 'string' }, 'insecure-bind': { type: 'boolean', default: false } },
+    { ...COMMON_OPTIONS, host: { type: 'string' }, port: { type: 'string' }, concurrency: { type: 'string', short: 'c' }, grace: { type: 'string' }, smtp: { type: 'string' }, chaos: { type: 'string' }, 'insecure-bind': { type: 'boolean', default: false } },
     SYNOPSIS,
   );
   if (values.help) {
@@ -36,6 +36,8 @@ their runs. On first start it makes an admin token and prints it once.
       --port N            port (default 7700; 0 picks a free one)
   -c, --concurrency N     steps at once in this server's worker (default 8)
       --grace D           on SIGTERM, how long steps in hand may take to finish (default 30s)
+      --chaos RATE        rehearse failures: every task without its own chaos: fails with
+                          this probability (0-1), and is delayed by up to 1s
       --smtp URL          the SMTP server alerts by email go through (or BATON_SMTP_URL),
                           like smtp://user:pass@host:587 (smtps:// for TLS)
       --db URL            a shared PostgreSQL store (or BATON_DB)`);
@@ -50,6 +52,8 @@ their runs. On first start it makes an admin token and prints it once.
   const grace = values.grace === undefined ? 30_000 : parseDuration(values.grace);
   if (grace === undefined) throw new UsageError(`--grace must be a duration like 30s, got "${values.grace}"`);
   const concurrency = positiveInt(values.concurrency, '--concurrency') ?? 8;
+  const chaosRate = values.chaos === undefined ? undefined : Number(values.chaos);
+  if (chaosRate !== undefined && !(chaosRate >= 0 && chaosRate <= 1)) throw new UsageError(`--chaos must be a failure rate from 0 to 1 (like 0.2), got "${values.chaos}"`);
   const smtp = values.smtp ?? process.env.BATON_SMTP_URL;
   if (smtp !== undefined && !/^smtps?:\/\//.test(smtp)) throw new UsageError(`--smtp must be an smtp:// or smtps:// URL, got "${smtp}"`);
 
@@ -63,7 +67,8 @@ their runs. On first start it makes an admin token and prints it once.
     (await spawner).close();
     throw error;
   });
-  const { engine, close } = await buildEngine(store, home, await spawner);
+  const { engine, close } = await buildEngine(store, home, await spawner, chaosRate === undefined ? {} : { chaos: { failureRate: chaosRate, latencyMs: 1000 } });
+  if (chaosRate !== undefined) process.stderr.write(`baton server: chaos: tasks fail with probability ${chaosRate} and are delayed by up to 1s (a rehearsal; not for production)\n`);
   const [{ Worker }, { createApp }, { newToken }, { serve }] = await Promise.all([
     import('../../engine/worker.js'),
     import('../../server/app.js'),
