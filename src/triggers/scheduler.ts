@@ -33,6 +33,19 @@ export interface SchedulerDeps {
 /** A due time more than this late was missed (the server was down), not just served a little late. */
 export const LATE_MS = 60_000;
 
+/**
+ * Which of the due times found at `now` fire: those less than LATE_MS late,
+ * and of the missed ones what the catch-up policy keeps (none; the latest,
+ * unless one is on time; the newest `max`). The rest are skipped.
+ */
+export function catchUp(s: ScheduleDef, due: readonly number[], now: number): { fire: number[]; skip: number[] } {
+  const missed = due.filter((d) => now - d > LATE_MS);
+  const keep = new Set(due.filter((d) => now - d <= LATE_MS));
+  if (s.catchUp.policy === 'latest' && keep.size === 0 && missed.length > 0) keep.add(missed.at(-1) as number);
+  if (s.catchUp.policy === 'all') for (const d of missed.slice(-s.catchUp.max)) keep.add(d);
+  return { fire: due.filter((d) => keep.has(d)), skip: due.filter((d) => !keep.has(d)) };
+}
+
 export class Scheduler {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
@@ -122,11 +135,7 @@ export class Scheduler {
 
   /** Due times in order: the missed ones per the catch-up policy, then each fire (claimed first). */
   private async handle(workflow: string, s: ScheduleDef, due: number[], now: number): Promise<void> {
-    const missed = due.filter((d) => now - d > LATE_MS);
-    const onTime = due.filter((d) => now - d <= LATE_MS);
-    const keep = new Set<number>(onTime);
-    if (s.catchUp.policy === 'latest' && onTime.length === 0 && missed.length > 0) keep.add(missed.at(-1) as number);
-    if (s.catchUp.policy === 'all') for (const d of missed.slice(-s.catchUp.max)) keep.add(d);
+    const keep = new Set(catchUp(s, due, now).fire);
     const store = this.deps.engine.store;
     for (const d of due) {
       const fires = keep.has(d);
