@@ -13,7 +13,7 @@ import { Scheduler } from '../triggers/scheduler.js';
 export function serverSchedules(
   engine: Engine,
   catalog: WorkflowCatalog,
-  submit: (workflow: string, input: unknown) => Promise<string>,
+  submit: (workflow: string, input: unknown, runId?: string) => Promise<string>,
   onWarning: (m: string) => void,
   onFired?: (workflow: string, schedule: string, dueAt: number, startedAt: number) => void,
 ): { scheduler: Scheduler; control: ScheduleControl } {
@@ -23,9 +23,15 @@ export function serverSchedules(
     engine,
     workflows,
     submit: async (workflow, input, trigger) => {
-      const runId = await submit(workflow, input);
-      await store.appendEvent(runId, 'run:scheduled', { data: { schedule: trigger.schedule, dueAt: trigger.dueAt } });
-      return runId;
+      try {
+        await submit(workflow, input, trigger.runId);
+      } catch (error) {
+        // Started by an earlier try of this fire (its server died before recording it): one run.
+        if (await store.getRun(trigger.runId)) return trigger.runId;
+        throw error;
+      }
+      await store.appendEvent(trigger.runId, 'run:scheduled', { data: { schedule: trigger.schedule, dueAt: trigger.dueAt } });
+      return trigger.runId;
     },
     cancel: async (runId, reason) => {
       await store.cancelSteps(runId, reason);

@@ -250,6 +250,8 @@ export interface Store {
   claimFire(fire: FireRecord): Promise<boolean>;
   /** Change a fire's outcome, if it is still `from` (one of several servers wins). */
   updateFire(workflow: string, schedule: string, dueAt: number, from: FireOutcome, to: FireOutcome, runId: string | null): Promise<boolean>;
+  /** Take over a fire left `firing` since before `staleBefore` (its server died): true for the one caller that did. */
+  retakeFire(workflow: string, schedule: string, dueAt: number, staleBefore: number, now: number): Promise<boolean>;
   /** The latest due time recorded for a schedule, or null. */
   lastFire(workflow: string, schedule: string): Promise<number | null>;
   /** Fires of a workflow's schedule (or all its schedules), newest first. */

@@ -5,6 +5,7 @@
  * once at the next valid time, one that happens twice fires once), every
  * (aligned to start, else to the epoch) and at, within start and end.
  */
+import { createHash } from 'node:crypto';
 import { Cron } from 'croner';
 import type { ScheduleDef } from '../core/schedule.js';
 
@@ -56,4 +57,17 @@ export function jitterOf(s: ScheduleDef, workflow: string, dueAt: number): numbe
   let h = 2166136261;
   for (const ch of `${workflow}\u0000${s.id}\u0000${dueAt}`) h = Math.imul(h ^ ch.charCodeAt(0), 16777619);
   return (h >>> 0) % s.jitterMs;
+}
+
+/**
+ * The id of the run a fire starts: the same for every server and every try
+ * (time first, as run ids are), so that a fire started twice (its server died
+ * between starting the run and recording it) is one run.
+ */
+export function fireRunId(workflow: string, schedule: string, dueAt: number): string {
+  const hash = createHash('sha256').update(`${workflow}\u0000${schedule}\u0000${dueAt}`).digest();
+  const alphabet = '0123456789abcdefghijklmnopqrstuvwxyz';
+  let tail = '';
+  for (let i = 0; i < 7; i++) tail += alphabet[(hash[i] as number) % 36];
+  return Math.max(0, dueAt).toString(36).padStart(9, '0') + tail;
 }

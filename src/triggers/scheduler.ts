@@ -11,7 +11,7 @@
 import { isFinalRun } from '../core/states.js';
 import type { FireOutcome, ScheduleDef } from '../core/schedule.js';
 import type { Engine } from '../engine/engine.js';
-import { firesBetween, jitterOf, nextFire } from './fires.js';
+import { fireRunId, firesBetween, jitterOf, nextFire } from './fires.js';
 
 export interface ScheduledWorkflow {
   workflow: string;
@@ -21,8 +21,12 @@ export interface ScheduledWorkflow {
 export interface SchedulerDeps {
   engine: Engine;
   workflows: ScheduledWorkflow[];
-  /** Start a run of the workflow with this input; returns its id. */
-  submit(workflow: string, input: Record<string, unknown>, trigger: { schedule: string; dueAt: number }): Promise<string>;
+  /**
+   * Start a run of the workflow with this input and run id (the fire's: the
+   * same on every try). A run that already exists under that id (a try
+   * before this one got that far) is not an error: nothing new starts.
+   */
+  submit(workflow: string, input: Record<string, unknown>, trigger: { schedule: string; dueAt: number; runId: string }): Promise<string>;
   /** Stop a run (cancel-previous). */
   cancel(runId: string, reason: string): Promise<void>;
   onWarning?: (message: string) => void;
@@ -30,17 +34,27 @@ export interface SchedulerDeps {
   onFired?: (workflow: string, schedule: string, dueAt: number, startedAt: number) => void;
 }
 
-/** A due time more than this late was missed (the server was down), not just served a little late. */
+/** A fire left `firing` this long was claimed by a server that died before it finished. */
+export const STALE_MS = 10_000;
+
+/** A due time more than this late was missed (the server was down), not just served a little late... */
 export const LATE_MS = 60_000;
 
+/** ...or more than half its period, for a schedule that fires more often than every two minutes. */
+function lateAfter(s: ScheduleDef, due: number): number {
+  const next = nextFire(s, due);
+  return next === undefined ? LATE_MS : Math.min(LATE_MS, Math.max(500, (next - due) / 2));
+}
+
 /**
- * Which of the due times found at `now` fire: those less than LATE_MS late,
+ * Which of the due times found at `now` fire: those not late (see lateAfter),
  * and of the missed ones what the catch-up policy keeps (none; the latest,
  * unless one is on time; the newest `max`). The rest are skipped.
  */
 export function catchUp(s: ScheduleDef, due: readonly number[], now: number): { fire: number[]; skip: number[] } {
-  const missed = due.filter((d) => now - d > LATE_MS);
-  const keep = new Set(due.filter((d) => now - d <= LATE_MS));
+  const late = (d: number) => now - d > lateAfter(s, d);
+  const missed = due.filter(late);
+  const keep = new Set(due.filter((d) => !late(d)));
   if (s.catchUp.policy === 'latest' && keep.size === 0 && missed.length > 0) keep.add(missed.at(-1) as number);
   if (s.catchUp.policy === 'all') for (const d of missed.slice(-s.catchUp.max)) keep.add(d);
   return { fire: due.filter((d) => keep.has(d)), skip: due.filter((d) => !keep.has(d)) };
@@ -122,6 +136,7 @@ export class Scheduler {
         const after = Math.max((await store.lastFire(workflow, s.id)) ?? this.startedAt - 1, state ? state.changedAt - 1 : Number.NEGATIVE_INFINITY);
         const due = firesBetween(s, after, now, 100_000).filter((d) => d + jitterOf(s, workflow, d) <= now);
         if (due.length > 0) await this.handle(workflow, s, due, now);
+        await this.retakeStale(workflow, s, now);
         await this.startQueued(workflow, s);
         const next = nextFire(s, Math.max(now, due.at(-1) ?? now));
         if (next !== undefined) wakeAt = Math.min(wakeAt, next + jitterOf(s, workflow, next));
@@ -161,10 +176,19 @@ export class Scheduler {
       }
       if (s.overlap.policy === 'cancel-previous') for (const id of active) await this.deps.cancel(id, `cancelled by schedule ${s.id}: a new run was due`);
     }
-    const runId = await this.deps.submit(workflow, s.input, { schedule: s.id, dueAt });
+    const runId = await this.deps.submit(workflow, s.input, { schedule: s.id, dueAt, runId: fireRunId(workflow, s.id, dueAt) });
     this.deps.onFired?.(workflow, s.id, dueAt, this.deps.engine.clockNow);
     await store.updateFire(workflow, s.id, dueAt, 'firing', 'fired', runId);
     return { outcome: 'fired', runId };
+  }
+
+  /** A fire its server claimed but never finished (it died): another takes it over; the fire's run id keeps it one run. */
+  private async retakeStale(workflow: string, s: ScheduleDef, now: number): Promise<void> {
+    const store = this.deps.engine.store;
+    for (const f of await store.listFires(workflow, s.id, 50)) {
+      if (f.outcome !== 'firing' || f.claimedAt >= now - STALE_MS) continue;
+      if (await store.retakeFire(workflow, s.id, f.dueAt, now - STALE_MS, now)) await this.fire(workflow, s, f.dueAt);
+    }
   }
 
   /** The oldest queued fire starts once no run of the workflow is going. */
@@ -175,7 +199,7 @@ export class Scheduler {
     const oldest = queued.at(-1);
     if (!oldest || (await this.activeRuns(workflow)).length > 0) return;
     if (!(await store.updateFire(workflow, s.id, oldest.dueAt, 'queued', 'firing', null))) return;
-    const runId = await this.deps.submit(workflow, s.input, { schedule: s.id, dueAt: oldest.dueAt });
+    const runId = await this.deps.submit(workflow, s.input, { schedule: s.id, dueAt: oldest.dueAt, runId: fireRunId(workflow, s.id, oldest.dueAt) });
     this.deps.onFired?.(workflow, s.id, oldest.dueAt, this.deps.engine.clockNow);
     await store.updateFire(workflow, s.id, oldest.dueAt, 'firing', 'fired', runId);
   }

@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_CATCH_UP, DEFAULT_OVERLAP, type CatchUp, type Overlap, type ScheduleDef } from '../../src/core/schedule.js';
 import type { Engine } from '../../src/engine/engine.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { Scheduler } from '../../src/triggers/scheduler.js';
+import { Scheduler, STALE_MS } from '../../src/triggers/scheduler.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 
 const MIN = 60_000;
@@ -165,6 +165,18 @@ describe('Scheduler', () => {
     }
     expect(minutes()).toHaveLength(20);
     expect(new Set(minutes()).size).toBe(20);
+  });
+
+  it('a fire left firing by a server that died is taken over once, with the same run id', async () => {
+    const sch = scheduler(every());
+    clock.advance(MIN);
+    await store.claimFire({ workflow: 'wf', schedule: 'e', dueAt: Date.parse('2026-06-01T00:01:00Z'), claimedAt: clock.now(), outcome: 'firing', runId: null });
+    await sch.check();
+    expect(started).toEqual([]);
+    clock.advance(STALE_MS + 1);
+    await Promise.all([sch.check(), scheduler(every()).check()]);
+    expect(minutes()).toEqual(['00:01']);
+    expect((await store.listFires('wf', 'e', 1))[0]).toMatchObject({ outcome: 'fired', runId: started[0]?.runId });
   });
 
   it('trigger now fires at once, under the overlap policy', async () => {

@@ -82,7 +82,7 @@ their runs. On first start it makes an admin token and prints it once.
   });
   let ready = false;
   const { serverSchedules } = await import('../server-schedules.js');
-  const submit = (name: string, input: unknown) => catalog.submit(store, name, input);
+  const submit = (name: string, input: unknown, runId?: string) => catalog.submit(store, name, input, runId);
   const { Metrics } = await import('../../server/metrics.js');
   const metrics = new Metrics(engine);
   metrics.watch();

@@ -202,6 +202,14 @@ export class PgStore implements Store {
     return rows.length > 0;
   }
 
+  async retakeFire(workflow: string, schedule: string, dueAt: number, staleBefore: number, now: number): Promise<boolean> {
+    const rows = await this.db.q(
+      `UPDATE fires SET claimed_at = $1 WHERE workflow = $2 AND schedule = $3 AND due_at = $4 AND outcome = 'firing' AND claimed_at < $5 RETURNING due_at`,
+      [now, workflow, schedule, dueAt, staleBefore],
+    );
+    return rows.length > 0;
+  }
+
   async lastFire(workflow: string, schedule: string): Promise<number | null> {
     const [row] = await this.db.q<{ due: number | null }>('SELECT MAX(due_at) AS due FROM fires WHERE workflow = $1 AND schedule = $2', [workflow, schedule]);
     return row?.due ?? null;

@@ -219,6 +219,15 @@ export class SqliteStore implements Store {
     );
   }
 
+  retakeFire(workflow: string, schedule: string, dueAt: number, staleBefore: number, now: number): Promise<boolean> {
+    return this.tx.write(
+      () =>
+        this.db
+          .prepare(`UPDATE fires SET claimed_at = ? WHERE workflow = ? AND schedule = ? AND due_at = ? AND outcome = 'firing' AND claimed_at < ?`)
+          .run(now, workflow, schedule, dueAt, staleBefore).changes > 0,
+    );
+  }
+
   lastFire(workflow: string, schedule: string): Promise<number | null> {
     return this.tx.read(() => (this.db.prepare('SELECT MAX(due_at) AS due FROM fires WHERE workflow = ? AND schedule = ?').get(workflow, schedule) as { due: number | null }).due);
   }
