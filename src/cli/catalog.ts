@@ -41,7 +41,7 @@ export class FolderCatalog implements WorkflowCatalog {
           continue;
         }
         const def = result.workflow;
-        catalog.add(shown, { name: def.name, kind: 'file', file: shown, source: readFileSync(file, 'utf8'), inputs: def.inputs, tasks: def.tasks.map((t) => ({ id: t.id, dependsOn: t.dependsOn })), schedules: result.triggers?.schedules ?? [], events: result.triggers?.events ?? [], alerts: result.triggers?.alerts ?? [] }, def);
+        catalog.add(shown, { name: def.name, kind: 'file', file: shown, source: readFileSync(file, 'utf8'), inputs: def.inputs, tasks: def.tasks.map((t) => ({ id: t.id, dependsOn: t.dependsOn })), schedules: result.triggers?.schedules ?? [], events: result.triggers?.events ?? [], alerts: result.triggers?.alerts ?? [], ...(def.quietHours ? { quietHours: def.quietHours } : {}) }, def);
       } else if (/\.(m?ts|m?js)$/.test(file) && !file.endsWith('.d.ts')) {
         try {
           const wf = await loadCodeWorkflow(file);
@@ -78,10 +78,10 @@ export class FolderCatalog implements WorkflowCatalog {
   }
 
   /** A new run of a workflow, for the workers: its inputs checked as `baton run --input` checks them. */
-  async submit(store: Store, name: string, input: unknown, runId?: string): Promise<string> {
+  async submit(store: Store, name: string, input: unknown, runId?: string, notBefore?: number): Promise<string> {
     const loaded = this.byName.get(name);
     if (!loaded) throw new BatonError('NOT_FOUND', `no workflow "${name}"`);
-    if (loaded.entry.kind === 'code') return submitRun(store, loaded.definition, input ?? {}, runId);
+    if (loaded.entry.kind === 'code') return submitRun(store, loaded.definition, input ?? {}, runId, notBefore);
     if (input !== undefined && (input === null || typeof input !== 'object' || Array.isArray(input))) {
       throw new BatonError('INVALID_INPUT', 'input must be an object of input names to values');
     }
@@ -89,7 +89,7 @@ export class FolderCatalog implements WorkflowCatalog {
     const { resolveInputs } = await import('../spec/index.js');
     const resolved = resolveInputs(loaded.definition as WorkflowDef, parseInputFlags(given));
     if (!resolved.ok) throw new BatonError('INVALID_INPUT', resolved.errors.join('; '));
-    return submitRun(store, loaded.definition, resolved.values, runId);
+    return submitRun(store, loaded.definition, resolved.values, runId, notBefore);
   }
 }
 

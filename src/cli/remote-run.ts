@@ -17,13 +17,14 @@ import type { EventRow, Store } from '../store/store.js';
 import type { EventSource } from './render/reporter.js';
 
 /** A run for workers: no process owns it; a worker claims its steps (a task graph) or the whole run (code). */
-export async function submitRun(store: Store, def: WorkflowDef | CodeWorkflowRef, input: unknown, runId = newRunId(Date.now())): Promise<string> {
+export async function submitRun(store: Store, def: WorkflowDef | CodeWorkflowRef, input: unknown, runId = newRunId(Date.now()), notBefore?: number): Promise<string> {
   if (isCodeRef(def)) {
     await store.createRun({ id: runId, workflow: def.name, definition: def, input: input ?? null, steps: [] }, null);
     return runId;
   }
   const definition: WorkflowDef = { ...def, workdir: def.workdir ?? process.cwd() };
-  await store.createRun({ id: runId, workflow: def.name, definition, input, steps: def.tasks.map((t) => ({ id: t.id, dependsOn: t.dependsOn })) }, null);
+  await store.createRun({ id: runId, workflow: def.name, definition, input, steps: def.tasks.map((t) => ({ id: t.id, dependsOn: t.dependsOn })), ...(notBefore !== undefined ? { notBefore } : {}) }, null);
+  if (notBefore !== undefined) await store.appendEvent(runId, 'run:held', { data: { until: notBefore, reason: 'quiet hours' } });
   return runId;
 }
 

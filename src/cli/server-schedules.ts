@@ -13,7 +13,7 @@ import { Scheduler } from '../triggers/scheduler.js';
 export function serverSchedules(
   engine: Engine,
   catalog: WorkflowCatalog,
-  submit: (workflow: string, input: unknown, runId?: string) => Promise<string>,
+  submit: (workflow: string, input: unknown, runId?: string, notBefore?: number) => Promise<string>,
   onWarning: (m: string) => void,
   onFired?: (workflow: string, schedule: string, dueAt: number, startedAt: number) => void,
 ): { scheduler: Scheduler; control: ScheduleControl } {
@@ -24,7 +24,7 @@ export function serverSchedules(
     workflows,
     submit: async (workflow, input, trigger) => {
       try {
-        await submit(workflow, input, trigger.runId);
+        await submit(workflow, input, trigger.runId, trigger.notBefore);
       } catch (error) {
         // Started by an earlier try of this fire (its server died before recording it): one run.
         if (await store.getRun(trigger.runId)) return trigger.runId;
@@ -38,6 +38,7 @@ export function serverSchedules(
       await store.setRunStatus(runId, ['queued', 'running', 'waiting', 'compensating'], 'cancelled', { error: reason });
     },
     onWarning,
+    quietHoursOf: (workflow) => catalog.get(workflow)?.quietHours,
     ...(onFired ? { onFired } : {}),
   });
   const find = (workflow: string, id: string): ScheduleDef => {

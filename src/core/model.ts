@@ -4,6 +4,7 @@
  * Plain data, JSON-serialisable, so a run can keep a snapshot of its definition
  * and resume without the file it came from.
  */
+import type { QuietHoursDef } from './quiet-hours.js';
 
 export type InputType = 'string' | 'number' | 'boolean';
 export type InputValue = string | number | boolean;
@@ -74,6 +75,8 @@ export interface WorkflowDef {
   concurrency?: number;
   timeoutMs?: number;
   failFast: boolean;
+  /** No work starts in these windows: runs and retries wait for their end, or are skipped. */
+  quietHours?: QuietHoursDef;
   tasks: TaskDef[];
 }
 

@@ -80,7 +80,7 @@ export function describeWhen(s: ScheduleDef): string {
 }
 
 /** What became of one due time of a schedule. */
-export type FireOutcome = 'firing' | 'fired' | 'queued' | 'skipped:catch-up' | 'skipped:overlap' | 'skipped:queue-full' | 'skipped:paused';
+export type FireOutcome = 'firing' | 'fired' | 'queued' | 'skipped:catch-up' | 'skipped:overlap' | 'skipped:queue-full' | 'skipped:quiet';
 
 export interface FireRecord {
   workflow: string;

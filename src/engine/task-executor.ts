@@ -11,6 +11,7 @@ import type { ExprContext, ExpressionHost } from '../core/expressions.js';
 import type { ChaosDef, TaskDef, WorkflowDef } from '../core/model.js';
 import { backoffDelayMs, shouldRetry, type Random } from '../core/retry.js';
 import { formatDuration } from '../core/duration.js';
+import { quietUntil } from '../core/quiet-hours.js';
 import { coerceError } from '../core/errors.js';
 import type { AttemptOutcome, Claim, Store, Stream } from '../store/store.js';
 import type { StepContext } from '../core/workflow-code.js';
@@ -219,8 +220,19 @@ export class TaskExecutor {
       return outcome;
     }
     const delay = backoffDelayMs(task.retry, failures + 1, this.deps.random);
+    const due = this.deps.clock.now() + delay;
+    const quiet = this.run.def.quietHours;
+    const until = quietUntil(quiet, due);
+    if (until !== undefined && quiet?.action === 'skip') {
+      log('system', `${outcome.error}; the retry would fall in quiet hours (until ${new Date(until).toISOString()}): not retrying`);
+      return { ...outcome, error: `${outcome.error} (retry skipped: quiet hours)` };
+    }
+    if (until !== undefined) {
+      log('system', `${outcome.error}; retrying after quiet hours, at ${new Date(until).toISOString()} (attempt ${failures + 1} of ${task.retry.attempts})`);
+      return { ...outcome, retryAt: until };
+    }
     log('system', `${outcome.error}; retrying in ${formatDuration(delay)} (attempt ${failures + 1} of ${task.retry.attempts})`);
-    return { ...outcome, retryAt: this.deps.clock.now() + delay };
+    return { ...outcome, retryAt: due };
   }
 
   private commandOf(task: TaskDef, ctx: ExprContext): { command?: string; argv?: string[] } {

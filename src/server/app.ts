@@ -8,6 +8,7 @@
 import { Hono, type Context } from 'hono';
 import type { z } from 'zod';
 import { BatonError, type ErrorCode } from '../core/errors.js';
+import type { QuietHoursDef } from '../core/quiet-hours.js';
 import type { AlertDef, EventTriggerDef, ScheduleDef } from '../core/schedule.js';
 import { roleAllows, type Role, type TokenRecord } from '../core/tokens.js';
 import type { Engine } from '../engine/engine.js';
@@ -28,6 +29,7 @@ export interface WorkflowEntry {
   schedules: ScheduleDef[];
   events: EventTriggerDef[];
   alerts: AlertDef[];
+  quietHours?: QuietHoursDef;
 }
 
 /** A schedule as the API shows it: its effective policies, state, next and last fires. */

@@ -13,7 +13,7 @@ export const BACKOFFS = ['exponential', 'linear', 'fixed'] as const;
 export const JITTERS = ['full', 'none'] as const;
 export const INPUT_TYPES = ['string', 'number', 'boolean'] as const;
 
-export const WORKFLOW_KEYS = ['name', 'description', 'inputs', 'env', 'secrets', 'concurrency', 'timeout', 'failFast', 'defaults', 'on', 'alerts', 'chaos', 'tasks'];
+export const WORKFLOW_KEYS = ['name', 'description', 'inputs', 'env', 'secrets', 'concurrency', 'timeout', 'failFast', 'defaults', 'on', 'quietHours', 'alerts', 'chaos', 'tasks'];
 export const TASK_KEYS = [
   'id',
   'name',

@@ -127,6 +127,25 @@ const alertSchema = z
   })
   .partial()
   .required({ when: true });
+const hhmm = z.string().regex(/^([01]?\d|2[0-3]):([0-5]\d)$/).meta({ description: 'A time of day, HH:MM' });
+const dayName = z.enum(['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat']);
+const quietWindow = z
+  .strictObject({
+    days: z.union([dayName, z.array(dayName)]).meta({ description: 'Days the window starts on (default: every day)' }),
+    from: hhmm,
+    to: hhmm.meta({ description: 'End (a time before from ends the next day)' }),
+    timezone: z.string().meta({ description: 'IANA time zone (default UTC)' }),
+  })
+  .partial()
+  .required({ from: true, to: true });
+const quietSchema = z
+  .strictObject({
+    windows: z.union([quietWindow, z.array(quietWindow).min(1)]),
+    action: z.enum(['defer', 'skip']).meta({ description: 'defer (default): work waits for the window to end; skip: it does not happen' }),
+  })
+  .partial()
+  .required({ windows: true })
+  .meta({ description: 'No work of the workflow starts in these windows: scheduled and event-triggered runs, and retries' });
 const onSchema = z
   .strictObject({
     schedule: z.union([scheduleSchema, z.array(scheduleSchema)]),
@@ -147,6 +166,7 @@ export const workflowObjectSchema = z
     failFast: z.boolean(),
     defaults: defaultsSchema,
     on: onSchema,
+    quietHours: quietSchema,
     chaos: chaosSchema,
     alerts: z.union([alertSchema, z.array(alertSchema)]).meta({ description: 'Messages sent by the server when a run fails, succeeds, or is slow' }),
     tasks: z.union([z.array(taskSchema).min(1), z.record(id, z.union([mapTaskSchema, z.null()]))]),

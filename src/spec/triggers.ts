@@ -23,6 +23,7 @@ import {
   type ScheduleDef,
   type TriggersDef,
 } from '../core/schedule.js';
+import { DAYS, type QuietHoursDef, type QuietWindow } from '../core/quiet-hours.js';
 import { tryCompileExpression } from './expressions.js';
 import { isMapping, type Mapping, type Scope } from './issues.js';
 
@@ -241,4 +242,60 @@ function validZone(tz: string): boolean {
   } catch {
     return false;
   }
+}
+
+const QUIET_KEYS = ['windows', 'action'];
+const WINDOW_KEYS = ['days', 'from', 'to', 'timezone'];
+
+/** `quietHours: {windows: [{days, from: "22:00", to: "06:00", timezone}], action: defer | skip}`. */
+export function checkQuietHours(value: unknown, top: Scope): QuietHoursDef | undefined {
+  const m = top.mapping('quietHours', value);
+  if (!m) return undefined;
+  const q = top.child('quietHours');
+  q.unknownKeys(m, QUIET_KEYS);
+  const action = m.action === undefined ? 'defer' : q.oneOf('action', m.action, ['defer', 'skip'] as const);
+  const list = m.windows === undefined ? undefined : Array.isArray(m.windows) ? m.windows : [m.windows];
+  if (!list || list.length === 0) {
+    q.report(undefined, 'quiet hours need "windows": a list of { from: "22:00", to: "06:00", days, timezone }');
+    return undefined;
+  }
+  const windows: QuietWindow[] = [];
+  list.forEach((item, i) => {
+    const w = Array.isArray(m.windows) ? q.child('windows').item(i) : q.child('windows');
+    if (!isMapping(item)) {
+      w.report(undefined, 'a window is a mapping with from and to (HH:MM), and optional days and timezone');
+      return;
+    }
+    w.unknownKeys(item, WINDOW_KEYS);
+    const clock = (key: 'from' | 'to'): number | undefined => {
+      const text = item[key] === undefined ? undefined : w.text(key, item[key]);
+      if (item[key] === undefined) w.report(undefined, `a window needs "${key}" (HH:MM)`);
+      const hm = text === undefined ? null : /^([01]?\d|2[0-3]):([0-5]\d)$/.exec(text.trim());
+      if (text !== undefined && !hm) w.report(key, `"${text}" is not a time of day like 22:00 or 6:30`);
+      return hm ? Number(hm[1]) * 60 + Number(hm[2]) : undefined;
+    };
+    const fromMin = clock('from');
+    const toMin = clock('to');
+    let timezone = 'UTC';
+    if (item.timezone !== undefined) {
+      const tz = w.string('timezone', item.timezone, true);
+      if (tz !== undefined && validZone(tz)) timezone = tz;
+      else if (tz !== undefined) w.report('timezone', `unknown time zone "${tz}": use an IANA name like Europe/Berlin`);
+    }
+    const days: number[] = [];
+    if (item.days !== undefined) {
+      const given = Array.isArray(item.days) ? item.days : [item.days];
+      given.forEach((d, j) => {
+        const name = typeof d === 'string' ? d.toLowerCase() : d;
+        const short = typeof name === 'string' && DAYS.some((x) => `${x}day` === name || (x === 'tue' && name === 'tuesday') || (x === 'wed' && name === 'wednesday') || (x === 'thu' && name === 'thursday') || (x === 'sat' && name === 'saturday')) ? name.slice(0, 3) : name;
+        const day = (Array.isArray(item.days) ? w.child('days') : w).oneOf(Array.isArray(item.days) ? j : 'days', short, DAYS);
+        if (day !== undefined) days.push(DAYS.indexOf(day));
+      });
+    }
+    if (fromMin !== undefined && toMin !== undefined) {
+      if (fromMin === toMin) w.report('to', 'a window from and to the same time is empty');
+      else windows.push({ days, fromMin, toMin, timezone });
+    }
+  });
+  return action === undefined || windows.length === 0 ? undefined : { windows, action };
 }

@@ -8,7 +8,7 @@
 
 import type { InputDef, WorkflowDef } from '../core/model.js';
 import type { TriggersDef } from '../core/schedule.js';
-import { checkAlerts, checkTriggers } from './triggers.js';
+import { checkAlerts, checkQuietHours, checkTriggers } from './triggers.js';
 import { checkInputs } from './inputs.js';
 import { describe, isMapping, Scope, type Issue, type Mapping } from './issues.js';
 import { checkGraph, checkSites } from './references.js';
@@ -59,6 +59,10 @@ export function checkWorkflow(raw: unknown, defaultName: string): Checked {
     if (raw.on !== undefined) {
       const on = top.mapping('on', raw.on);
       if (on) triggers = checkTriggers(on, top);
+    }
+    if (raw.quietHours !== undefined) {
+      const quiet = checkQuietHours(raw.quietHours, top);
+      if (quiet) workflow.quietHours = quiet;
     }
     if (raw.alerts !== undefined) (triggers ??= { schedules: [], events: [], alerts: [] }).alerts = checkAlerts(raw.alerts, top);
     if (raw.tasks === undefined) {

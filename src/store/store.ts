@@ -26,6 +26,8 @@ export interface NewRun {
   steps: readonly NewStep[];
   /** The run that started this one as a child. */
   parentId?: string;
+  /** Its first steps become claimable only then (quiet hours defer a run). */
+  notBefore?: number;
 }
 
 /** A step handed to one owner. `epoch` is the fencing token: outcomes must carry it. */

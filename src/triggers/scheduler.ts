@@ -8,6 +8,7 @@
  * scheduler sleeps until the next due time (no polling loop), and wakes when
  * a run ends (a queued fire may start) or a schedule is paused or resumed.
  */
+import { quietUntil, type QuietHoursDef } from '../core/quiet-hours.js';
 import { isFinalRun } from '../core/states.js';
 import type { FireOutcome, ScheduleDef } from '../core/schedule.js';
 import type { Engine } from '../engine/engine.js';
@@ -26,7 +27,9 @@ export interface SchedulerDeps {
    * same on every try). A run that already exists under that id (a try
    * before this one got that far) is not an error: nothing new starts.
    */
-  submit(workflow: string, input: Record<string, unknown>, trigger: { schedule: string; dueAt: number; runId: string }): Promise<string>;
+  submit(workflow: string, input: Record<string, unknown>, trigger: { schedule: string; dueAt: number; runId: string; notBefore?: number }): Promise<string>;
+  /** The workflow's quiet hours: a fire in them is deferred to their end, or skipped. */
+  quietHoursOf?: (workflow: string) => QuietHoursDef | undefined;
   /** Stop a run (cancel-previous). */
   cancel(runId: string, reason: string): Promise<void>;
   onWarning?: (message: string) => void;
@@ -176,7 +179,14 @@ export class Scheduler {
       }
       if (s.overlap.policy === 'cancel-previous') for (const id of active) await this.deps.cancel(id, `cancelled by schedule ${s.id}: a new run was due`);
     }
-    const runId = await this.deps.submit(workflow, s.input, { schedule: s.id, dueAt, runId: fireRunId(workflow, s.id, dueAt) });
+    const quiet = this.deps.quietHoursOf?.(workflow);
+    const until = quietUntil(quiet, this.deps.engine.clockNow);
+    if (until !== undefined && quiet?.action === 'skip') {
+      await store.updateFire(workflow, s.id, dueAt, 'firing', 'skipped:quiet', null);
+      return { outcome: 'skipped:quiet', runId: null };
+    }
+    const trigger = { schedule: s.id, dueAt, runId: fireRunId(workflow, s.id, dueAt), ...(until !== undefined ? { notBefore: until } : {}) };
+    const runId = await this.deps.submit(workflow, s.input, trigger);
     this.deps.onFired?.(workflow, s.id, dueAt, this.deps.engine.clockNow);
     await store.updateFire(workflow, s.id, dueAt, 'firing', 'fired', runId);
     return { outcome: 'fired', runId };

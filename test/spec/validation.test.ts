@@ -296,3 +296,19 @@ describe('on.event', () => {
     ]);
   });
 });
+
+describe('quietHours', () => {
+  it('reads windows and says what is wrong with one, where', () => {
+    const ok = loadWorkflowText(y('quietHours: { windows: [{ days: [mon, Friday], from: "22:00", to: "6:30", timezone: Europe/Berlin }], action: skip }', 'tasks:', '  - id: a', '    command: x'), 'wf.yaml');
+    expect(ok.ok && ok.workflow.quietHours).toEqual({ action: 'skip', windows: [{ days: [1, 5], fromMin: 1320, toMin: 390, timezone: 'Europe/Berlin' }] });
+    const text = y('quietHours:', '  action: hush', '  windows:', '    - { from: "25:00", to: "06:00" }', '    - { from: "01:00", to: "01:00", days: [someday] }', '    - { to: "02:00", timezone: Moon/Base }', 'tasks:', '  - id: a', '    command: x');
+    expect(problems(text)).toEqual([
+      'wf.yaml:2:11: "quietHours.action" must be one of defer, skip, got "hush"',
+      'wf.yaml:4:15: "25:00" is not a time of day like 22:00 or 6:30',
+      'wf.yaml:5:44: "days[0]" must be one of sun, mon, tue, wed, thu, fri, sat, got "someday"',
+      'wf.yaml:5:28: a window from and to the same time is empty',
+      'wf.yaml:6:7: a window needs "from" (HH:MM)',
+      'wf.yaml:6:32: unknown time zone "Moon/Base": use an IANA name like Europe/Berlin',
+    ].sort(byPosition));
+  });
+});

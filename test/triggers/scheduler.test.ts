@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { QuietHoursDef } from '../../src/core/quiet-hours.js';
 import { DEFAULT_CATCH_UP, DEFAULT_OVERLAP, type CatchUp, type Overlap, type ScheduleDef } from '../../src/core/schedule.js';
 import type { Engine } from '../../src/engine/engine.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
@@ -26,6 +27,7 @@ beforeEach(async () => {
   store = new SqliteStore({ path: join(dir, 'baton.db'), clock });
   await store.migrate();
   started = [];
+  held = [];
 });
 afterEach(async () => {
   await store.close();
@@ -34,11 +36,15 @@ afterEach(async () => {
 
 const engine = () => ({ store, get clockNow() { return clock.now(); }, on: () => () => undefined }) as unknown as Engine;
 
-function scheduler(s: ScheduleDef): Scheduler {
+let held: Array<number | undefined> = [];
+
+function scheduler(s: ScheduleDef, quiet?: QuietHoursDef): Scheduler {
   return new Scheduler({
     engine: engine(),
     workflows: [{ workflow: 'wf', schedules: [s] }],
+    quietHoursOf: () => quiet,
     submit: async (workflow, _input, trigger) => {
+      held.push(trigger.notBefore);
       const runId = `r${++n}`;
       await store.createRun({ id: runId, workflow, definition: { name: workflow, inputs: {}, env: {}, secrets: [], failFast: false, tasks: [] }, input: {}, steps: [{ id: 'a', dependsOn: [] }] }, null);
       started.push({ runId, dueAt: trigger.dueAt });
@@ -177,6 +183,25 @@ describe('Scheduler', () => {
     await Promise.all([sch.check(), scheduler(every()).check()]);
     expect(minutes()).toEqual(['00:01']);
     expect((await store.listFires('wf', 'e', 1))[0]).toMatchObject({ outcome: 'fired', runId: started[0]?.runId });
+  });
+
+  it('quiet hours: a fire in them is deferred to their end (the run is held), or skipped', async () => {
+    // Every day 00:00-00:03 UTC is quiet.
+    const window = { days: [], fromMin: 0, toMin: 3, timezone: 'UTC' };
+    const defer = scheduler(every(), { action: 'defer', windows: [window] });
+    clock.advance(MIN);
+    await defer.check();
+    expect(minutes()).toEqual(['00:01']);
+    expect(held).toEqual([Date.parse('2026-06-01T00:03:00Z')]);
+    await finishAll();
+    const skip = scheduler({ ...every(), id: 's' }, { action: 'skip', windows: [window] });
+    clock.advance(MIN);
+    await skip.check();
+    expect((await store.listFires('wf', 's', 5)).map((f) => f.outcome)).toEqual(['skipped:quiet']);
+    clock.advance(MIN);
+    await skip.check();
+    expect((await store.listFires('wf', 's', 5)).map((f) => f.outcome)).toEqual(['fired', 'skipped:quiet']);
+    expect(held.at(-1)).toBeUndefined();
   });
 
   it('trigger now fires at once, under the overlap policy', async () => {

@@ -4,6 +4,7 @@
  * workflow's graph in brief, its schedules with their effective policies and
  * next five fires, and the files left out with their problems.
  */
+import { DAYS, quietUntil, type QuietHoursDef } from '../../core/quiet-hours.js';
 import { describeCatchUp, describeOverlap, describeWhen } from '../../core/schedule.js';
 import { nextFires } from '../../triggers/fires.js';
 import { COMMON_OPTIONS, help, parse, positiveInt } from '../args.js';
@@ -33,8 +34,14 @@ export async function main(argv: string[]): Promise<number> {
         catchUp: describeCatchUp(s.catchUp),
         overlap: describeOverlap(s.overlap),
         jitterMs: s.jitterMs,
-        next: nextFires(s, now, n).map((t) => new Date(t).toISOString()),
+        next: nextFires(s, now, n).map((t) => {
+          const until = quietUntil(w.quietHours, t);
+          const when = new Date(t).toISOString();
+          if (until === undefined) return when;
+          return w.quietHours?.action === 'skip' ? `${when} (skipped: quiet hours)` : `${when} (held until ${new Date(until).toISOString()}: quiet hours)`;
+        }),
       })),
+      ...(w.quietHours ? { quietHours: describeQuiet(w.quietHours) } : {}),
     };
   });
   if (values.json) {
@@ -44,6 +51,7 @@ export async function main(argv: string[]): Promise<number> {
   for (const w of plan) {
     const graph = w.kind === 'code' ? 'code workflow' : `${w.tasks} task${w.tasks === 1 ? '' : 's'}, ${w.roots} to start with`;
     process.stdout.write(`${w.workflow}  (${w.file}; ${graph})\n`);
+    if (w.quietHours) process.stdout.write(`  quiet hours: ${w.quietHours}\n`);
     if (w.schedules.length === 0) process.stdout.write('  no schedules: runs when started (baton run, the API)\n');
     for (const s of w.schedules) {
       process.stdout.write(`  schedule ${s.id}: ${s.when}; catch-up ${s.catchUp}; overlap ${s.overlap}${s.jitterMs ? `; jitter up to ${s.jitterMs / 1000}s` : ''}\n`);
@@ -52,4 +60,10 @@ export async function main(argv: string[]): Promise<number> {
   }
   for (const p of catalog.problems) process.stderr.write(`left out: ${p}\n`);
   return catalog.problems.length > 0 ? EXIT.usage : EXIT.ok;
+}
+
+function describeQuiet(q: QuietHoursDef): string {
+  const hm = (m: number) => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
+  const windows = q.windows.map((w) => `${w.days.length === 0 ? 'every day' : w.days.map((d) => DAYS[d]).join(',')} ${hm(w.fromMin)}-${hm(w.toMin)} ${w.timezone}`);
+  return `${windows.join('; ')} (${q.action === 'skip' ? 'work in them is skipped' : 'work waits for their end'})`;
 }

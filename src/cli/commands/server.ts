@@ -9,6 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseDuration } from '../../core/duration.js';
+import { quietUntil } from '../../core/quiet-hours.js';
 import type { WorkflowDef } from '../../core/model.js';
 import { COMMON_OPTIONS, help, parse, positiveInt } from '../args.js';
 import { EXIT, UsageError } from '../exit.js';
@@ -82,7 +83,7 @@ their runs. On first start it makes an admin token and prints it once.
   });
   let ready = false;
   const { serverSchedules } = await import('../server-schedules.js');
-  const submit = (name: string, input: unknown, runId?: string) => catalog.submit(store, name, input, runId);
+  const submit = (name: string, input: unknown, runId?: string, notBefore?: number) => catalog.submit(store, name, input, runId, notBefore);
   const { Metrics } = await import('../../server/metrics.js');
   const metrics = new Metrics(engine);
   metrics.watch();
@@ -96,8 +97,14 @@ their runs. On first start it makes an admin token and prints it once.
     const started: Array<{ workflow: string; runId: string }> = [];
     for (const m of matchEvent(subscribers, event, expressionHost, warn)) {
       if (m.workflow === from) continue; // a workflow does not start itself when its own run ends
+      const quiet = catalog.get(m.workflow)?.quietHours;
+      const until = quietUntil(quiet, engine.clockNow);
+      if (until !== undefined && quiet?.action === 'skip') {
+        warn(`event ${event.type}: ${m.workflow} is in quiet hours until ${new Date(until).toISOString()}; not started (action: skip)`);
+        continue;
+      }
       try {
-        const runId = await submit(m.workflow, m.input);
+        const runId = await submit(m.workflow, m.input, undefined, until);
         await store.appendEvent(runId, 'run:triggered', { data: { event: event.type } });
         engine.report('run:started', { runId, workflow: m.workflow, steps: catalog.get(m.workflow)?.tasks.length ?? 0, resumed: false });
         started.push({ workflow: m.workflow, runId });

@@ -53,7 +53,7 @@ export async function createRun(tx: Tx, run: NewRun, owner: string | null): Prom
       statuses.push(set.length === 0 ? 'ready' : 'pending');
       unmet.push(set.length);
       deps.push(JSON.stringify(set));
-      ready.push(set.length === 0 ? now : null);
+      ready.push(set.length === 0 ? Math.max(now, run.notBefore ?? now) : null);
       ords.push(i);
       for (const d of set) {
         edgeDep.push(d);

@@ -141,7 +141,7 @@ export class Transitions {
     const insertEdge = this.st('insertEdge');
     run.steps.forEach((step, i) => {
       const deps = new Set(step.dependsOn);
-      insertStep.run(run.id, step.id, deps.size === 0 ? 'ready' : 'pending', deps.size, JSON.stringify([...deps]), deps.size === 0 ? now : null, i);
+      insertStep.run(run.id, step.id, deps.size === 0 ? 'ready' : 'pending', deps.size, JSON.stringify([...deps]), deps.size === 0 ? Math.max(now, run.notBefore ?? now) : null, i);
       for (const dep of deps) insertEdge.run(run.id, dep, step.id);
     });
     this.event(run.id, 'run:started', null, null, { workflow: run.workflow, steps: run.steps.length });
