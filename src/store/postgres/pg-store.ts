@@ -9,9 +9,7 @@ import pg from 'pg';
 import type { Clock } from '../../core/clock.js';
 import { BatonError } from '../../core/errors.js';
 import type { RunStatus, StepStatus } from '../../core/states.js';
-import type { FireOutcome, FireRecord, ScheduleState } from '../../core/schedule.js';
-import type { TokenRecord } from '../../core/tokens.js';
-import { toAttempt, toEntry, toEvent, toLog, toRun, toFire, toScheduleState, toStep, toToken, type AttemptRecord, type FireRow, type ScheduleStateRow, type EventRecord, type LogRecord, type RunRecord, type StepRecord, type TokenRow } from '../rows.js';
+import { toAttempt, toEntry, toEvent, toLog, toRun, toStep, type AttemptRecord, type EventRecord, type LogRecord, type RunRecord, type StepRecord } from '../rows.js';
 import type {
   AttemptOutcome,
   AttemptRow,
@@ -35,6 +33,7 @@ import type {
   StoredLogLine,
 } from '../store.js';
 import { migrate } from './migrate.js';
+import { PgServerTables } from './pg-server-tables.js';
 import * as batch from './pg-batch.js';
 import { PgDb } from './pg-db.js';
 import * as journal from './pg-journal.js';
@@ -57,14 +56,15 @@ const STEP_COLUMNS = `run_id, id, kind, target, status, attempt, failures, exit_
   ready_at, outputs, error, completed_seq, depends_on, name, result, ord`;
 const CHANNEL = 'baton_changes';
 
-export class PgStore implements Store {
+export class PgStore extends PgServerTables implements Store {
   readonly ordered = false;
-  private readonly db: PgDb;
+  protected readonly db: PgDb;
   private listener: pg.Client | undefined;
   private readonly watchers = new Set<(runId?: string) => void>();
   private closed = false;
 
   constructor(private readonly options: PgStoreOptions) {
+    super();
     this.db = new PgDb(options.url, options.clock, { ...(options.max ? { max: options.max } : {}), ...(options.schema ? { schema: options.schema } : {}) });
   }
 
@@ -160,89 +160,6 @@ export class PgStore implements Store {
       [quietSince, limit],
     );
     return rows.map((r) => r.id);
-  }
-
-  async addToken(token: TokenRecord): Promise<void> {
-    await this.db.q('INSERT INTO tokens (id, name, role, hash, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6)', [
-      token.id,
-      token.name,
-      token.role,
-      token.hash,
-      token.createdAt,
-      token.revokedAt,
-    ]);
-  }
-
-  async getToken(id: string): Promise<TokenRecord | undefined> {
-    const [row] = await this.db.q<TokenRow>('SELECT * FROM tokens WHERE id = $1', [id]);
-    return row ? toToken(row) : undefined;
-  }
-
-  async listTokens(): Promise<TokenRecord[]> {
-    return (await this.db.q<TokenRow>('SELECT * FROM tokens ORDER BY created_at DESC, id')).map(toToken);
-  }
-
-  async revokeToken(id: string, at: number): Promise<boolean> {
-    return (await this.db.q('UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL RETURNING id', [at, id])).length > 0;
-  }
-
-  async claimFire(f: FireRecord): Promise<boolean> {
-    const rows = await this.db.q(
-      'INSERT INTO fires (workflow, schedule, due_at, claimed_at, outcome, run_id) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING due_at',
-      [f.workflow, f.schedule, f.dueAt, f.claimedAt, f.outcome, f.runId],
-    );
-    return rows.length > 0;
-  }
-
-  async updateFire(workflow: string, schedule: string, dueAt: number, from: FireOutcome, to: FireOutcome, runId: string | null): Promise<boolean> {
-    const rows = await this.db.q(
-      'UPDATE fires SET outcome = $1, run_id = COALESCE($2, run_id) WHERE workflow = $3 AND schedule = $4 AND due_at = $5 AND outcome = $6 RETURNING due_at',
-      [to, runId, workflow, schedule, dueAt, from],
-    );
-    return rows.length > 0;
-  }
-
-  async retakeFire(workflow: string, schedule: string, dueAt: number, staleBefore: number, now: number): Promise<boolean> {
-    const rows = await this.db.q(
-      `UPDATE fires SET claimed_at = $1 WHERE workflow = $2 AND schedule = $3 AND due_at = $4 AND outcome = 'firing' AND claimed_at < $5 RETURNING due_at`,
-      [now, workflow, schedule, dueAt, staleBefore],
-    );
-    return rows.length > 0;
-  }
-
-  async lastFire(workflow: string, schedule: string): Promise<number | null> {
-    const [row] = await this.db.q<{ due: number | null }>('SELECT MAX(due_at) AS due FROM fires WHERE workflow = $1 AND schedule = $2', [workflow, schedule]);
-    return row?.due ?? null;
-  }
-
-  async listFires(workflow: string, schedule: string | undefined, limit: number): Promise<FireRecord[]> {
-    const rows =
-      schedule === undefined
-        ? await this.db.q<FireRow>('SELECT * FROM fires WHERE workflow = $1 ORDER BY due_at DESC, schedule LIMIT $2', [workflow, limit])
-        : await this.db.q<FireRow>('SELECT * FROM fires WHERE workflow = $1 AND schedule = $2 ORDER BY due_at DESC LIMIT $3', [workflow, schedule, limit]);
-    return rows.map(toFire);
-  }
-
-  async setSchedulePaused(st: ScheduleState): Promise<void> {
-    await this.db.q(
-      'INSERT INTO schedule_state (workflow, schedule, paused, changed_at) VALUES ($1, $2, $3, $4) ON CONFLICT (workflow, schedule) DO UPDATE SET paused = excluded.paused, changed_at = excluded.changed_at',
-      [st.workflow, st.schedule, st.paused, st.changedAt],
-    );
-  }
-
-  async scheduleStates(): Promise<ScheduleState[]> {
-    return (await this.db.q<ScheduleStateRow>('SELECT * FROM schedule_state')).map(toScheduleState);
-  }
-
-  async counts(now: number): Promise<{ runs: Array<{ workflow: string; status: RunStatus; n: number }>; ready: number; running: number }> {
-    const [runs, [steps]] = await Promise.all([
-      this.db.q<{ workflow: string; status: RunStatus; n: number }>('SELECT workflow, status, count(*)::int AS n FROM runs GROUP BY workflow, status ORDER BY workflow, status'),
-      this.db.q<{ ready: number; running: number }>(
-        `SELECT (SELECT count(*) FROM steps WHERE status IN ('ready', 'retrying') AND ready_at <= $1)::int AS ready, (SELECT count(*) FROM steps WHERE status = 'running')::int AS running`,
-        [now],
-      ),
-    ]);
-    return { runs, ready: steps?.ready ?? 0, running: steps?.running ?? 0 };
   }
 
   leasedSteps(owner: string): Promise<Claim[]> {

@@ -34,13 +34,12 @@ import type {
   StoredLogLine,
 } from '../store.js';
 import type { RunStatus, StepStatus } from '../../core/states.js';
-import type { FireOutcome, FireRecord, ScheduleState } from '../../core/schedule.js';
-import type { TokenRecord } from '../../core/tokens.js';
 import { ChangeWatcher } from './change-watcher.js';
 import { GroupCommit } from './group-commit.js';
 import { JournalStatements } from './journal.js';
 import { migrate } from './migrate.js';
-import { toAttempt, toEvent, toLog, toRun, toFire, toScheduleState, toStep, toToken, type AttemptRecord, type FireRow, type ScheduleStateRow, type EventRecord, type LogRecord, type RunRecord, type StepRecord, type TokenRow } from '../rows.js';
+import { SqliteServerTables } from './server-tables.js';
+import { toAttempt, toEvent, toLog, toRun, toStep, type AttemptRecord, type EventRecord, type LogRecord, type RunRecord, type StepRecord } from '../rows.js';
 import { Transitions } from './transitions.js';
 import { WalSync } from './wal-sync.js';
 
@@ -61,10 +60,10 @@ const RUN_COLUMNS = `r.id, r.workflow, r.status, r.run_attempt, p.input, p.defin
 const STEP_COLUMNS = `run_id, id, kind, target, status, attempt, failures, exit_code, started_at, finished_at,
   ready_at, outputs, error, completed_seq, depends_on, name, result, ord`;
 
-export class SqliteStore implements Store {
+export class SqliteStore extends SqliteServerTables implements Store {
   readonly ordered = true;
-  private readonly db: Database.Database;
-  private readonly tx: GroupCommit;
+  protected readonly db: Database.Database;
+  protected readonly tx: GroupCommit;
   private transitions!: Transitions;
   private journal!: JournalStatements;
   private readonly watcher: ChangeWatcher;
@@ -72,6 +71,7 @@ export class SqliteStore implements Store {
   private readonly wal: WalSync | undefined;
 
   constructor(options: SqliteStoreOptions) {
+    super();
     this.clock = options.clock ?? systemClock;
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
     try {
@@ -176,89 +176,6 @@ export class SqliteStore implements Store {
           .all(quietSince, limit) as Array<{ id: string }>
       ).map((r) => r.id),
     );
-  }
-
-  addToken(token: TokenRecord): Promise<void> {
-    return this.tx.write(() => {
-      this.db
-        .prepare('INSERT INTO tokens (id, name, role, hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(token.id, token.name, token.role, token.hash, token.createdAt, token.revokedAt);
-    });
-  }
-
-  getToken(id: string): Promise<TokenRecord | undefined> {
-    return this.tx.read(() => {
-      const row = this.db.prepare('SELECT * FROM tokens WHERE id = ?').get(id) as TokenRow | undefined;
-      return row ? toToken(row) : undefined;
-    });
-  }
-
-  listTokens(): Promise<TokenRecord[]> {
-    return this.tx.read(() => (this.db.prepare('SELECT * FROM tokens ORDER BY created_at DESC, id').all() as TokenRow[]).map(toToken));
-  }
-
-  revokeToken(id: string, at: number): Promise<boolean> {
-    return this.tx.write(() => this.db.prepare('UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(at, id).changes > 0);
-  }
-
-  claimFire(f: FireRecord): Promise<boolean> {
-    return this.tx.write(
-      () =>
-        this.db
-          .prepare('INSERT INTO fires (workflow, schedule, due_at, claimed_at, outcome, run_id) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING')
-          .run(f.workflow, f.schedule, f.dueAt, f.claimedAt, f.outcome, f.runId).changes > 0,
-    );
-  }
-
-  updateFire(workflow: string, schedule: string, dueAt: number, from: FireOutcome, to: FireOutcome, runId: string | null): Promise<boolean> {
-    return this.tx.write(
-      () =>
-        this.db
-          .prepare('UPDATE fires SET outcome = ?, run_id = COALESCE(?, run_id) WHERE workflow = ? AND schedule = ? AND due_at = ? AND outcome = ?')
-          .run(to, runId, workflow, schedule, dueAt, from).changes > 0,
-    );
-  }
-
-  retakeFire(workflow: string, schedule: string, dueAt: number, staleBefore: number, now: number): Promise<boolean> {
-    return this.tx.write(
-      () =>
-        this.db
-          .prepare(`UPDATE fires SET claimed_at = ? WHERE workflow = ? AND schedule = ? AND due_at = ? AND outcome = 'firing' AND claimed_at < ?`)
-          .run(now, workflow, schedule, dueAt, staleBefore).changes > 0,
-    );
-  }
-
-  lastFire(workflow: string, schedule: string): Promise<number | null> {
-    return this.tx.read(() => (this.db.prepare('SELECT MAX(due_at) AS due FROM fires WHERE workflow = ? AND schedule = ?').get(workflow, schedule) as { due: number | null }).due);
-  }
-
-  listFires(workflow: string, schedule: string | undefined, limit: number): Promise<FireRecord[]> {
-    return this.tx.read(() =>
-      (schedule === undefined
-        ? (this.db.prepare('SELECT * FROM fires WHERE workflow = ? ORDER BY due_at DESC, schedule LIMIT ?').all(workflow, limit) as FireRow[])
-        : (this.db.prepare('SELECT * FROM fires WHERE workflow = ? AND schedule = ? ORDER BY due_at DESC LIMIT ?').all(workflow, schedule, limit) as FireRow[])
-      ).map(toFire),
-    );
-  }
-
-  setSchedulePaused(st: ScheduleState): Promise<void> {
-    return this.tx.write(() => {
-      this.db
-        .prepare('INSERT INTO schedule_state (workflow, schedule, paused, changed_at) VALUES (?, ?, ?, ?) ON CONFLICT (workflow, schedule) DO UPDATE SET paused = excluded.paused, changed_at = excluded.changed_at')
-        .run(st.workflow, st.schedule, st.paused ? 1 : 0, st.changedAt);
-    });
-  }
-
-  scheduleStates(): Promise<ScheduleState[]> {
-    return this.tx.read(() => (this.db.prepare('SELECT * FROM schedule_state').all() as ScheduleStateRow[]).map(toScheduleState));
-  }
-
-  counts(now: number): Promise<{ runs: Array<{ workflow: string; status: RunStatus; n: number }>; ready: number; running: number }> {
-    return this.tx.read(() => ({
-      runs: this.db.prepare('SELECT workflow, status, count(*) AS n FROM runs GROUP BY workflow, status ORDER BY workflow, status').all() as Array<{ workflow: string; status: RunStatus; n: number }>,
-      ready: (this.db.prepare(`SELECT count(*) AS n FROM steps WHERE status IN ('ready', 'retrying') AND ready_at <= ?`).get(now) as { n: number }).n,
-      running: (this.db.prepare(`SELECT count(*) AS n FROM steps WHERE status = 'running'`).get() as { n: number }).n,
-    }));
   }
 
   leasedSteps(owner: string): Promise<Claim[]> {

@@ -1,0 +1,101 @@
+/**
+ * @module store/sqlite/server-tables
+ * The SQLite store's tables for the server: API tokens (hashes only),
+ * schedule fires (one row per schedule and due time: the key that makes a
+ * fire happen once), paused schedules, and the counts /metrics reports.
+ * SqliteStore extends it.
+ */
+import type Database from 'better-sqlite3';
+import type { RunStatus } from '../../core/states.js';
+import type { FireOutcome, FireRecord, ScheduleState } from '../../core/schedule.js';
+import type { TokenRecord } from '../../core/tokens.js';
+import { toFire, toScheduleState, toToken, type FireRow, type ScheduleStateRow, type TokenRow } from '../rows.js';
+import type { GroupCommit } from './group-commit.js';
+
+export abstract class SqliteServerTables {
+  protected abstract readonly db: Database.Database;
+  protected abstract readonly tx: GroupCommit;
+
+  addToken(token: TokenRecord): Promise<void> {
+    return this.tx.write(() => {
+      this.db
+        .prepare('INSERT INTO tokens (id, name, role, hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(token.id, token.name, token.role, token.hash, token.createdAt, token.revokedAt);
+    });
+  }
+
+  getToken(id: string): Promise<TokenRecord | undefined> {
+    return this.tx.read(() => {
+      const row = this.db.prepare('SELECT * FROM tokens WHERE id = ?').get(id) as TokenRow | undefined;
+      return row ? toToken(row) : undefined;
+    });
+  }
+
+  listTokens(): Promise<TokenRecord[]> {
+    return this.tx.read(() => (this.db.prepare('SELECT * FROM tokens ORDER BY created_at DESC, id').all() as TokenRow[]).map(toToken));
+  }
+
+  revokeToken(id: string, at: number): Promise<boolean> {
+    return this.tx.write(() => this.db.prepare('UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(at, id).changes > 0);
+  }
+
+  claimFire(f: FireRecord): Promise<boolean> {
+    return this.tx.write(
+      () =>
+        this.db
+          .prepare('INSERT INTO fires (workflow, schedule, due_at, claimed_at, outcome, run_id) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING')
+          .run(f.workflow, f.schedule, f.dueAt, f.claimedAt, f.outcome, f.runId).changes > 0,
+    );
+  }
+
+  updateFire(workflow: string, schedule: string, dueAt: number, from: FireOutcome, to: FireOutcome, runId: string | null): Promise<boolean> {
+    return this.tx.write(
+      () =>
+        this.db
+          .prepare('UPDATE fires SET outcome = ?, run_id = COALESCE(?, run_id) WHERE workflow = ? AND schedule = ? AND due_at = ? AND outcome = ?')
+          .run(to, runId, workflow, schedule, dueAt, from).changes > 0,
+    );
+  }
+
+  retakeFire(workflow: string, schedule: string, dueAt: number, staleBefore: number, now: number): Promise<boolean> {
+    return this.tx.write(
+      () =>
+        this.db
+          .prepare(`UPDATE fires SET claimed_at = ? WHERE workflow = ? AND schedule = ? AND due_at = ? AND outcome = 'firing' AND claimed_at < ?`)
+          .run(now, workflow, schedule, dueAt, staleBefore).changes > 0,
+    );
+  }
+
+  lastFire(workflow: string, schedule: string): Promise<number | null> {
+    return this.tx.read(() => (this.db.prepare('SELECT MAX(due_at) AS due FROM fires WHERE workflow = ? AND schedule = ?').get(workflow, schedule) as { due: number | null }).due);
+  }
+
+  listFires(workflow: string, schedule: string | undefined, limit: number): Promise<FireRecord[]> {
+    return this.tx.read(() =>
+      (schedule === undefined
+        ? (this.db.prepare('SELECT * FROM fires WHERE workflow = ? ORDER BY due_at DESC, schedule LIMIT ?').all(workflow, limit) as FireRow[])
+        : (this.db.prepare('SELECT * FROM fires WHERE workflow = ? AND schedule = ? ORDER BY due_at DESC LIMIT ?').all(workflow, schedule, limit) as FireRow[])
+      ).map(toFire),
+    );
+  }
+
+  setSchedulePaused(st: ScheduleState): Promise<void> {
+    return this.tx.write(() => {
+      this.db
+        .prepare('INSERT INTO schedule_state (workflow, schedule, paused, changed_at) VALUES (?, ?, ?, ?) ON CONFLICT (workflow, schedule) DO UPDATE SET paused = excluded.paused, changed_at = excluded.changed_at')
+        .run(st.workflow, st.schedule, st.paused ? 1 : 0, st.changedAt);
+    });
+  }
+
+  scheduleStates(): Promise<ScheduleState[]> {
+    return this.tx.read(() => (this.db.prepare('SELECT * FROM schedule_state').all() as ScheduleStateRow[]).map(toScheduleState));
+  }
+
+  counts(now: number): Promise<{ runs: Array<{ workflow: string; status: RunStatus; n: number }>; ready: number; running: number }> {
+    return this.tx.read(() => ({
+      runs: this.db.prepare('SELECT workflow, status, count(*) AS n FROM runs GROUP BY workflow, status ORDER BY workflow, status').all() as Array<{ workflow: string; status: RunStatus; n: number }>,
+      ready: (this.db.prepare(`SELECT count(*) AS n FROM steps WHERE status IN ('ready', 'retrying') AND ready_at <= ?`).get(now) as { n: number }).n,
+      running: (this.db.prepare(`SELECT count(*) AS n FROM steps WHERE status = 'running'`).get() as { n: number }).n,
+    }));
+  }
+}
