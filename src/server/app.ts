@@ -100,6 +100,10 @@ export function createApp(deps: ServerDeps): { app: Hono; table: Route[] } {
     if (error instanceof BatonError) return c.json({ error: { code: error.code, message: error.message } }, STATUS[error.code] ?? 500);
     return c.json({ error: { code: 'INTERNAL', message: (error as Error).message } }, 500);
   });
+  // The console will be served here (static files, no data: it asks for a token like any client).
+  app.get('/', (c) =>
+    c.html(LANDING, 200, { 'content-security-policy': "default-src 'none'; style-src 'self'", 'x-content-type-options': 'nosniff' }),
+  );
   app.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: `no route ${c.req.method} ${c.req.path}` } }, 404));
   for (const route of table) {
     app.on(route.method, route.path, async (c) => {
@@ -114,3 +118,13 @@ export function createApp(deps: ServerDeps): { app: Hono; table: Route[] } {
   }
   return { app, table };
 }
+
+const LANDING = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>baton server</title></head>
+<body>
+<h1>baton server</h1>
+<p>This server answers the baton API: its description is <a href="/api/openapi.json">/api/openapi.json</a>
+(every route but /healthz and /readyz needs <code>Authorization: Bearer &lt;token&gt;</code>).
+The web console is not part of this version yet.</p>
+</body></html>
+`;

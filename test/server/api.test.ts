@@ -84,6 +84,11 @@ describe('baton server', () => {
     expect(one.json.source).toContain('echo hello ${{ inputs.who }}');
     expect((await api('GET', '/healthz')).status).toBe(200);
     expect((await api('GET', '/readyz')).json).toEqual({ ready: true });
+    // The link printed at start opens a page (where the console will be) that holds no data.
+    const page = await fetch(`${base}/?token=${admin}`);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
+    expect(await page.text()).toContain('/api/openapi.json');
   });
 
   it('every route but /healthz and /readyz needs a token, and a role that may call it', async () => {
