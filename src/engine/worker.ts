@@ -9,22 +9,20 @@
  * fallback; it heartbeats its leases and sweeps expired ones (a crashed
  * worker's steps go back to ready, their attempt recorded crashed).
  *
- * Code runs are taken whole: a worker claims a run (a run-level lease it
- * renews), loads the workflow's module from the path the run was started
- * with, and replays the journal; when its lease lapses (the worker died),
- * another worker takes the run over and replays it.
+ * Code runs are taken whole (worker-code-runs.ts).
  */
 import { formatDuration } from '../core/duration.js';
 import { isFinalRun } from '../core/states.js';
 import { isCodeRef } from '../core/workflow-code.js';
 import type { WorkflowDef } from '../core/model.js';
 import type { AttemptOutcome, Claim, FinishResult } from '../store/store.js';
-import type { Engine, RunHandle } from './engine.js';
+import type { Engine } from './engine.js';
 import type { LogSink } from './log-sink.js';
 import type { OutputsDir } from './outputs-file.js';
 import { settleRun } from './settle.js';
 import type { TaskExecutor } from './task-executor.js';
 import { DueTimer } from './wakeup.js';
+import { WorkerCodeRuns } from './worker-code-runs.js';
 
 export interface WorkerOptions {
   /** Steps at once. */
@@ -72,8 +70,7 @@ export class Worker {
   private readonly running = new Map<string, Running>();
   /** Outcomes to record in the next round trip (with the next claims). */
   private finished: Finished[] = [];
-  private readonly codeRuns = new Map<string, RunHandle>();
-  private claimingCode = false;
+  private readonly codeRuns: WorkerCodeRuns;
   private readonly contexts = new Map<string, Promise<RunContext | undefined>>();
   /** Round trips (finishes + claims) in flight, and the slots their claims may fill. */
   private inFlight = 0;
@@ -95,6 +92,7 @@ export class Worker {
   ) {
     this.leaseMs = opts.leaseMs ?? 30_000;
     this.due = new DueTimer(engine.timerSource, () => this.pump());
+    this.codeRuns = new WorkerCodeRuns(engine, { limit: opts.maxCodeRuns ?? opts.concurrency * 8, leaseMs: this.leaseMs, warn: (m) => this.warn(m) });
   }
 
   /** Work until `signal` aborts, then finish the steps in hand and return. */
@@ -102,22 +100,22 @@ export class Worker {
     const store = this.engine.store;
     const unwatch = store.watch((runId) => {
       this.pump();
-      this.pumpCode();
+      this.codeRuns.pump();
       if (runId === undefined) return;
       // A run changed elsewhere (cancelled, timed out): its steps in hand learn it from their leases.
       const held = [...this.running.values()].filter((r) => r.claim.runId === runId).map((r) => r.claim);
       if (held.length > 0) void this.heartbeat(held);
-      if (this.codeRuns.has(runId)) void this.checkCodeRun(runId);
+      if (this.codeRuns.has(runId)) void this.codeRuns.check(runId);
     });
     const poll = setInterval(() => {
       this.pump();
-      this.pumpCode();
+      this.codeRuns.pump();
     }, this.opts.pollMs ?? 2000);
     const beat = setInterval(() => void this.heartbeat(), this.opts.heartbeatMs ?? Math.max(500, Math.floor(this.leaseMs / 3)));
     const sweep = setInterval(() => void this.sweep(), this.opts.sweepMs ?? 5000);
     void this.sweep();
     this.pump();
-    this.pumpCode();
+    this.codeRuns.pump();
     await new Promise<void>((resolve) => {
       if (signal.aborted) resolve();
       signal.addEventListener('abort', () => resolve(), { once: true });
@@ -129,18 +127,13 @@ export class Worker {
     this.due.clear();
     unwatch();
     await this.drained();
-    // Code runs in hand go back to the store at once, for another worker to replay.
-    for (const [runId, handle] of this.codeRuns) {
-      handle.abandon?.('the worker stopped');
-      await store.releaseRun(runId, this.engine.owner).catch(() => undefined);
-    }
-    this.codeRuns.clear();
+    await this.codeRuns.release();
   }
 
   /** Work was added or changed here (a run submitted, retried, cancelled): look now rather than at the next notification. */
   poke(): void {
     this.pump();
-    this.pumpCode();
+    this.codeRuns.pump();
   }
 
   /** Steps in hand. */
@@ -283,50 +276,6 @@ export class Worker {
     this.after.add(p);
   }
 
-  /** Take code runs that need a process, up to maxCodeRuns in hand. */
-  private pumpCode(): void {
-    const free = (this.opts.maxCodeRuns ?? this.opts.concurrency * 8) - this.codeRuns.size;
-    if (this.claimingCode || free <= 0 || this.stopping) return;
-    this.claimingCode = true;
-    let more = false;
-    this.engine.store
-      .claimCodeRuns({ owner: this.engine.owner, limit: free, leaseMs: this.leaseMs })
-      .then(async (ids) => {
-        if (ids.length === free) more = true;
-        for (const runId of ids) {
-          try {
-            const handle = await this.engine.adoptCodeRun(runId);
-            this.codeRuns.set(runId, handle);
-            handle.result
-              .then((status) => this.engine.report('run:finished', { runId, status, error: null }))
-              .catch((error: unknown) => {
-                if (!this.stopping) this.warn(`code run ${runId}: ${(error as Error).message}`);
-              })
-              .finally(() => {
-                this.codeRuns.delete(runId);
-                this.pumpCode();
-              });
-          } catch (error) {
-            this.warn(`code run ${runId} cannot run here: ${(error as Error).message}`);
-            await this.engine.store.releaseRun(runId, this.engine.owner).catch(() => undefined);
-          }
-        }
-      })
-      .catch((error: unknown) => this.warn(`claiming code runs failed: ${(error as Error).message}`))
-      .finally(() => {
-        this.claimingCode = false;
-        if (more) this.pumpCode();
-      });
-  }
-
-  /** A code run in hand that was cancelled (or taken over) elsewhere stops here. */
-  private async checkCodeRun(runId: string): Promise<void> {
-    const run = await this.engine.store.getRun(runId).catch(() => undefined);
-    const handle = this.codeRuns.get(runId);
-    if (!run || !handle) return;
-    if (isFinalRun(run.status) || run.owner !== this.engine.owner) handle.abandon?.(`run ${runId} is ${run.status} (changed elsewhere)`);
-  }
-
   private start(claim: Claim): void {
     const abort = new AbortController();
     this.running.set(keyOf(claim), { claim, abort });
@@ -390,10 +339,7 @@ export class Worker {
         const lost = await this.engine.store.heartbeat(claims, this.leaseMs);
         for (const c of lost) this.running.get(keyOf(c))?.abort.abort(new Error('lease lost'));
       }
-      if (!only && this.codeRuns.size > 0) {
-        const lostRuns = await this.engine.store.renewRuns([...this.codeRuns.keys()], this.engine.owner, this.leaseMs);
-        for (const runId of lostRuns) this.codeRuns.get(runId)?.abandon?.(`run lease lost`);
-      }
+      if (!only) await this.codeRuns.renew();
     } catch (error) {
       this.warn(`heartbeat failed: ${(error as Error).message}`);
     }
