@@ -23,6 +23,7 @@ import type { RunStatus } from '../core/states.js';
 import { formatDuration } from '../core/duration.js';
 import { coerceError } from '../core/errors.js';
 import type { AttemptOutcome, Claim, Store } from '../store/store.js';
+import { stepFinished } from './step-event.js';
 import { settleRun, type Ending } from './settle.js';
 import type { TaskExecutor } from './task-executor.js';
 import { Deferred, DueTimer } from './wakeup.js';
@@ -171,24 +172,10 @@ export class RunDriver {
       this.openSteps = result.openSteps;
       // The claim above ran beside the finish, not behind it: claim what it released now.
       if (!this.store.ordered && result.openSteps > 0) this.pump();
-      const status = outcome.status === 'failed' ? (outcome.retryAt !== undefined ? 'retrying' : 'failed') : outcome.status;
-      const event: EngineEventMap['step:finished'] = {
-        runId: claim.runId,
-        stepId: claim.stepId,
-        kind: claim.kind,
-        attempt: claim.attempt,
-        status,
-        exitCode: outcome.status === 'skipped' ? null : (outcome.exitCode ?? null),
-        at: this.clock.now(),
-      };
-      if (outcome.status === 'failed') event.error = outcome.error;
-      if (outcome.status === 'skipped') event.error = outcome.reason;
-      if (outcome.status === 'failed' && outcome.retryAt !== undefined) {
-        event.retryAt = outcome.retryAt;
-        this.retryTimer.armAt(outcome.retryAt);
-      }
+      if (outcome.status === 'failed' && outcome.retryAt !== undefined) this.retryTimer.armAt(outcome.retryAt);
+      const event = stepFinished(claim, outcome, this.clock.now());
       this.emit('step:finished', event);
-      if (status === 'failed' && claim.kind === 'task' && this.opts.failFast) {
+      if (event.status === 'failed' && claim.kind === 'task' && this.opts.failFast) {
         this.end({ kind: 'failed', reason: `failFast: task ${claim.stepId} failed` });
       }
     } catch (error) {

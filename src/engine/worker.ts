@@ -20,6 +20,7 @@ import type { Engine } from './engine.js';
 import type { LogSink } from './log-sink.js';
 import type { OutputsDir } from './outputs-file.js';
 import { settleRun } from './settle.js';
+import { stepFinished } from './step-event.js';
 import type { TaskExecutor } from './task-executor.js';
 import { DueTimer } from './wakeup.js';
 import { WorkerCodeRuns } from './worker-code-runs.js';
@@ -235,17 +236,7 @@ export class Worker {
     this.running.delete(keyOf(f.claim));
     if (!result.accepted) return;
     const { claim, outcome } = f;
-    const status = outcome.status === 'failed' ? (outcome.retryAt !== undefined ? 'retrying' : 'failed') : outcome.status;
-    this.engine.report('step:finished', {
-      runId: claim.runId,
-      stepId: claim.stepId,
-      kind: claim.kind,
-      attempt: claim.attempt,
-      status,
-      exitCode: outcome.status === 'skipped' ? null : (outcome.exitCode ?? null),
-      at: this.engine.clockNow,
-      ...(outcome.status === 'failed' ? { error: outcome.error } : {}),
-    });
+    this.engine.report('step:finished', stepFinished(claim, outcome, this.engine.clockNow));
     if (outcome.status === 'failed' && outcome.retryAt !== undefined) this.due.armAt(outcome.retryAt);
   }
 

@@ -50,12 +50,14 @@ function lateAfter(s: ScheduleDef, due: number): number {
 }
 
 /**
- * Which of the due times found at `now` fire: those not late (see lateAfter),
- * and of the missed ones what the catch-up policy keeps (none; the latest,
- * unless one is on time; the newest `max`). The rest are skipped.
+ * Which of the due times found at `now` fire: those not late (see lateAfter;
+ * one that came while this scheduler ran, since `upSince`, is late only
+ * after a minute: served a little late under load is not missed), and of the missed ones what the catch-up
+ * policy keeps (none; the latest, unless one is on time; the newest `max`).
+ * The rest are skipped.
  */
-export function catchUp(s: ScheduleDef, due: readonly number[], now: number): { fire: number[]; skip: number[] } {
-  const late = (d: number) => now - d > lateAfter(s, d);
+export function catchUp(s: ScheduleDef, due: readonly number[], now: number, upSince = now): { fire: number[]; skip: number[] } {
+  const late = (d: number) => now - d > (d >= upSince ? LATE_MS : lateAfter(s, d));
   const missed = due.filter(late);
   const keep = new Set(due.filter((d) => !late(d)));
   if (s.catchUp.policy === 'latest' && keep.size === 0 && missed.length > 0) keep.add(missed.at(-1) as number);
@@ -68,7 +70,7 @@ export class Scheduler {
   private running = false;
   private again = false;
   private stopped = false;
-  private readonly startedAt: number;
+  private startedAt: number;
   private offs: Array<() => void> = [];
 
   constructor(private readonly deps: SchedulerDeps) {
@@ -76,6 +78,8 @@ export class Scheduler {
   }
 
   start(): void {
+    // Up from here: a due time after this is served however late the machine makes it.
+    this.startedAt = this.deps.engine.clockNow;
     this.offs.push(this.deps.engine.on('run:finished', () => this.wake()));
     this.wake();
   }
@@ -153,7 +157,7 @@ export class Scheduler {
 
   /** Due times in order: the missed ones per the catch-up policy, then each fire (claimed first). */
   private async handle(workflow: string, s: ScheduleDef, due: number[], now: number): Promise<void> {
-    const keep = new Set(catchUp(s, due, now).fire);
+    const keep = new Set(catchUp(s, due, now, this.startedAt).fire);
     const store = this.deps.engine.store;
     for (const d of due) {
       const fires = keep.has(d);
