@@ -67,7 +67,12 @@ export interface FinishResult {
 /** A worker's round trip: the outcomes it has to record, and what it asks to claim next. */
 export interface StepBatch {
   finishes: ReadonlyArray<{ claim: Claim; outcome: AttemptOutcome }>;
-  /** Claim up to `limit` steps as claimAny does, after the finishes (which may release some); 0: none. */
+  /**
+   * Claim up to `limit` claimable steps of file workflows in any run
+   * submitted for workers (no owner: a run a process drives is left to it),
+   * oldest readiness first, as claimSteps does for one run, after the
+   * finishes (which may release some); 0: none.
+   */
   claim: Omit<ClaimRequest, 'runId'>;
 }
 
@@ -278,14 +283,6 @@ export interface Store {
    */
   claimSteps(req: ClaimRequest): Promise<Claim[]>;
   /**
-   * Claim up to `limit` claimable steps of file workflows in any run
-   * submitted for workers (no owner: a run a process drives is left to it),
-   * oldest readiness first, as claimSteps does for one run.
-   */
-  claimAny(req: Omit<ClaimRequest, 'runId'>): Promise<Claim[]>;
-  /** Earliest time a retrying step of any run submitted for workers becomes due, or null. */
-  nextDueAny(): Promise<number | null>;
-  /**
    * Code runs that need a process: submitted for workers (no owner) or whose
    * worker's run lease lapsed. Each claimed one gets `owner` and a lease.
    */
@@ -316,7 +313,7 @@ export interface Store {
   finishStep(claim: Claim, outcome: AttemptOutcome): Promise<FinishResult>;
   /**
    * A worker's round trip: each outcome recorded as finishStep does, then a
-   * claim as claimAny does (it sees the steps the finishes released), in one
+   * claim (it sees the steps the finishes released), in one
    * transaction. On PostgreSQL one function call: one round trip, one commit.
    */
   stepBatch(batch: StepBatch): Promise<StepBatchResult>;

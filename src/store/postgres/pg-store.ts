@@ -100,17 +100,6 @@ export class PgStore extends PgServerTables implements Store {
     return this.db.tx((tx) => t.claim(tx, req));
   }
 
-  claimAny(req: Omit<ClaimRequest, 'runId'>): Promise<Claim[]> {
-    return t.claimAny((sql, params) => this.db.q(sql, params), req, this.options.clock?.now() ?? null);
-  }
-
-  async nextDueAny(): Promise<number | null> {
-    const [row] = await this.db.q<{ due: number | null }>(
-      `SELECT ready_at AS due FROM steps WHERE status IN ('ready', 'retrying') AND kind IN ('task', 'rollback') AND for_workers ORDER BY ready_at LIMIT 1`,
-    );
-    return row?.due ?? null;
-  }
-
   claimCodeRuns(req: Omit<ClaimRequest, 'runId'>): Promise<string[]> {
     return this.db.tx(async (tx) =>
       (

@@ -109,37 +109,6 @@ export async function claim(tx: Tx, req: ClaimRequest): Promise<Claim[]> {
   });
 }
 
-/**
- * A worker's claim, one statement on its own (one round trip, one commit):
- * the time is the injected clock's, else the database's.
- */
-export async function claimAny(q: Tx['q'], req: Omit<ClaimRequest, 'runId'>, now: number | null): Promise<Claim[]> {
-  const rows = await q<ClaimedRecord & { run_id: string }>(
-    `WITH clock AS (SELECT COALESCE($3::bigint, (extract(epoch from clock_timestamp()) * 1000)::bigint) AS now),
-     picked AS (
-       SELECT run_id, id FROM steps
-       WHERE status IN ('ready', 'retrying') AND kind IN ('task', 'rollback') AND for_workers AND ready_at <= (SELECT now FROM clock)
-       ORDER BY ready_at, ord LIMIT $2 FOR UPDATE OF steps SKIP LOCKED),
-     claimed AS (
-       UPDATE steps s SET status = 'running', attempt = s.attempt + 1, epoch = s.epoch + 1,
-         lease_owner = $1, lease_until = (SELECT now FROM clock) + $4, started_at = COALESCE(s.started_at, (SELECT now FROM clock))
-       FROM picked WHERE s.run_id = picked.run_id AND s.id = picked.id
-       RETURNING s.run_id, s.id, s.kind, s.attempt, s.epoch, s.failures, s.deps_not_ok, s.target),
-     attempts AS (
-       INSERT INTO attempts (run_id, step_id, attempt, status, owner, started_at)
-       SELECT run_id, id, attempt, 'running', $1, (SELECT now FROM clock) FROM claimed),
-     events AS (
-       INSERT INTO events (run_id, at, type, step_id, attempt) SELECT run_id, (SELECT now FROM clock), 'step:started', id, attempt FROM claimed)
-     SELECT * FROM claimed`,
-    [req.owner, req.limit, now, req.leaseMs],
-  );
-  return rows.map((r) => {
-    const c: Claim = { runId: r.run_id, stepId: r.id, kind: r.kind as Claim['kind'], attempt: r.attempt, epoch: r.epoch, failures: r.failures, depsNotOk: r.deps_not_ok };
-    if (r.target !== null) c.target = r.target;
-    return c;
-  });
-}
-
 async function crashed(tx: Tx, runId: string, stepId: string, attempt: number, why: string): Promise<void> {
   await tx.q(`UPDATE attempts SET status = 'crashed', finished_at = $1, error = $2 WHERE run_id = $3 AND step_id = $4 AND attempt = $5 AND status = 'running'`, [
     tx.now,

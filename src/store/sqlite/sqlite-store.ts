@@ -117,14 +117,6 @@ export class SqliteStore extends SqliteServerTables implements Store {
     return this.tx.write(() => this.transitions.claim(req));
   }
 
-  claimAny(req: Omit<ClaimRequest, 'runId'>): Promise<Claim[]> {
-    return this.tx.write(() => this.transitions.claimAny(req));
-  }
-
-  nextDueAny(): Promise<number | null> {
-    return this.tx.read(() => this.transitions.nextDueAny());
-  }
-
   claimCodeRuns(req: Omit<ClaimRequest, 'runId'>): Promise<string[]> {
     return this.tx.write(() => {
       const now = this.clock.now();
