@@ -13,7 +13,7 @@ import type { WorkflowDef } from '../core/model.js';
 import type { CodeWorkflowRef } from '../core/workflow-code.js';
 import type { WorkflowCatalog, WorkflowEntry } from '../server/app.js';
 import { parseInputFlags } from './inputs.js';
-import { codeDefinition, submitRun } from './remote-run.js';
+import { codeDefinition, submitRun, type SubmitOptions } from './remote-run.js';
 import type { Store } from '../store/store.js';
 
 interface Loaded {
@@ -25,7 +25,15 @@ export class FolderCatalog implements WorkflowCatalog {
   private readonly byName = new Map<string, Loaded>();
   readonly problems: string[] = [];
 
+  /** Options every run submitted from here gets (the server's `--max-runs`). */
+  private readonly defaults: SubmitOptions = {};
+
   private constructor(readonly folder: string) {}
+
+  /** Every run submitted from now on passes the gate of all runs (`baton server --max-runs N`). */
+  limitRuns(maxRuns: number): void {
+    this.defaults.maxRuns = maxRuns;
+  }
 
   static async load(folder: string): Promise<FolderCatalog> {
     const root = resolve(folder);
@@ -71,6 +79,11 @@ export class FolderCatalog implements WorkflowCatalog {
     return this.byName.get(name)?.entry;
   }
 
+  /** The file workflows' definitions. */
+  fileDefinitions(): WorkflowDef[] {
+    return [...this.byName.keys()].flatMap((name) => this.definition(name) ?? []);
+  }
+
   /** A file workflow's definition (its secrets' names, for masking). */
   definition(name: string): WorkflowDef | undefined {
     const d = this.byName.get(name)?.definition;
@@ -78,10 +91,10 @@ export class FolderCatalog implements WorkflowCatalog {
   }
 
   /** A new run of a workflow, for the workers: its inputs checked as `baton run --input` checks them. */
-  async submit(store: Store, name: string, input: unknown, runId?: string, notBefore?: number): Promise<string> {
+  async submit(store: Store, name: string, input: unknown, options: SubmitOptions = {}): Promise<string> {
     const loaded = this.byName.get(name);
     if (!loaded) throw new BatonError('NOT_FOUND', `no workflow "${name}"`);
-    if (loaded.entry.kind === 'code') return submitRun(store, loaded.definition, input ?? {}, runId, notBefore);
+    if (loaded.entry.kind === 'code') return submitRun(store, loaded.definition, input ?? {}, { ...this.defaults, ...options });
     if (input !== undefined && (input === null || typeof input !== 'object' || Array.isArray(input))) {
       throw new BatonError('INVALID_INPUT', 'input must be an object of input names to values');
     }
@@ -89,7 +102,7 @@ export class FolderCatalog implements WorkflowCatalog {
     const { resolveInputs } = await import('../spec/index.js');
     const resolved = resolveInputs(loaded.definition as WorkflowDef, parseInputFlags(given));
     if (!resolved.ok) throw new BatonError('INVALID_INPUT', resolved.errors.join('; '));
-    return submitRun(store, loaded.definition, resolved.values, runId, notBefore);
+    return submitRun(store, loaded.definition, resolved.values, { ...this.defaults, ...options });
   }
 }
 

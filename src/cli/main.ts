@@ -22,6 +22,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ main: (a
   plan: { summary: 'what a server would serve from a folder: graphs, schedules, next fires', load: () => import('./commands/plan.js') },
   schedule: { summary: 'schedule simulate WORKFLOW: its fires over days, and what a downtime would cause', load: () => import('./commands/schedule.js') },
   server: { summary: 'serve a folder of workflows over HTTP and run them', load: () => import('./commands/server.js') },
+  pool: { summary: 'list, set and remove resource pools (slots tasks take with pool: NAME)', load: () => import('./commands/pool.js') },
   token: { summary: 'create, list and revoke API tokens of the server', load: () => import('./commands/token.js') },
   signal: { summary: 'send a signal (with a JSON payload) to a code run', load: () => import('./commands/signal.js') },
 };

@@ -13,17 +13,31 @@ import { durationMs, isCodeRef, type CodeWorkflow, type CodeWorkflowRef } from '
 import { isFinalRun, type RunStatus, type StepKind, type StepStatus } from '../core/states.js';
 import type { RunHandle } from '../engine/engine.js';
 import { newRunId } from '../engine/run-id.js';
+import { fileRunShape } from '../engine/run-shape.js';
+import { runGates } from '../core/flow.js';
 import type { EventRow, Store } from '../store/store.js';
 import type { EventSource } from './render/reporter.js';
 
+export interface SubmitOptions {
+  runId?: string;
+  /** Its first steps become claimable only then (quiet hours). */
+  notBefore?: number;
+  /** A server's limit on runs at once (`--max-runs`). */
+  maxRuns?: number;
+}
+
 /** A run for workers: no process owns it; a worker claims its steps (a task graph) or the whole run (code). */
-export async function submitRun(store: Store, def: WorkflowDef | CodeWorkflowRef, input: unknown, runId = newRunId(Date.now()), notBefore?: number): Promise<string> {
+export async function submitRun(store: Store, def: WorkflowDef | CodeWorkflowRef, input: unknown, options: SubmitOptions = {}): Promise<string> {
+  const { runId = newRunId(Date.now()), notBefore, maxRuns } = options;
+  const gates = runGates(def.name, undefined, undefined, maxRuns);
   if (isCodeRef(def)) {
-    await store.createRun({ id: runId, workflow: def.name, definition: def, input: input ?? null, steps: [] }, null);
+    await store.createRun({ id: runId, workflow: def.name, definition: def, input: input ?? null, steps: [], ...(gates.length > 0 ? { gates } : {}) }, null);
     return runId;
   }
   const definition: WorkflowDef = { ...def, workdir: def.workdir ?? process.cwd() };
-  await store.createRun({ id: runId, workflow: def.name, definition, input, steps: def.tasks.map((t) => ({ id: t.id, dependsOn: t.dependsOn })), ...(notBefore !== undefined ? { notBefore } : {}) }, null);
+  const { expressionHost } = await import('../spec/expression-host.js');
+  const shape = fileRunShape(def, input as Record<string, unknown>, expressionHost, maxRuns);
+  await store.createRun({ id: runId, workflow: def.name, definition, input, ...shape, ...(notBefore !== undefined ? { notBefore } : {}) }, null);
   if (notBefore !== undefined) await store.appendEvent(runId, 'run:held', { data: { until: notBefore, reason: 'quiet hours' } });
   return runId;
 }

@@ -8,6 +8,8 @@ import type { RunStatus, StepKind, StepStatus } from './states.js';
 
 export interface EngineEventMap {
   'run:started': { runId: string; workflow: string; steps: number; resumed: boolean };
+  /** Created over a concurrency limit: it starts when a run holding the limit ends. */
+  'run:queued': { runId: string; workflow: string; waitingFor: string[] };
   'step:started': { runId: string; stepId: string; kind: StepKind; attempt: number; at: number };
   'step:log': { runId: string; stepId: string; attempt: number; stream: 'stdout' | 'stderr' | 'system'; line: string; at: number };
   'step:finished': {

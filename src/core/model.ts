@@ -54,6 +54,20 @@ export interface TaskDef {
   healthCheck?: string;
   /** Failure rehearsal: each attempt is delayed by up to latencyMs and fails with probability failureRate. */
   chaos?: ChaosDef;
+  /** A named resource pool: the task takes one of its slots while it is ready, running or retrying. */
+  pool?: string;
+  /** Higher first, among tasks waiting for the same pool (default: the workflow's priority). */
+  priority?: number;
+}
+
+/** The run side of `concurrency: {runs, key, limit}`. */
+export interface RunConcurrency {
+  /** Runs of this workflow at once. */
+  runs?: number;
+  /** A template over inputs (`${{ inputs.customer }}`): runs with the same value share `limit` slots. */
+  key?: string;
+  /** Runs at once per key value (default 1). */
+  limit?: number;
 }
 
 export interface ChaosDef {
@@ -72,7 +86,12 @@ export interface WorkflowDef {
   env: Record<string, string>;
   /** Names of environment variables whose values are secrets: passed to tasks, masked in logs. */
   secrets: string[];
+  /** Tasks at once in one run. */
   concurrency?: number;
+  /** Runs at once: of this workflow, and of runs that share a key. */
+  runConcurrency?: RunConcurrency;
+  /** Higher first: runs waiting for a concurrency slot, tasks waiting for a pool. Default 0. */
+  priority?: number;
   timeoutMs?: number;
   failFast: boolean;
   /** No work starts in these windows: runs and retries wait for their end, or are skipped. */

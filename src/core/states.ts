@@ -6,6 +6,7 @@
  *
  * Step:
  *   pending --deps met--> ready --claimed--> running --ok--> succeeded
+ *   pending --deps met, its pool full--> queued --a slot frees--> ready   (core/flow)
  *   running --error, attempts left--> retrying --due--> (claimable as ready)
  *   running --error, none left--> failed
  *   running --lease lost / process died--> ready   (attempt recorded as crashed)
@@ -17,6 +18,7 @@
  *
  * Run:
  *   queued -> running -> succeeded | failed | cancelled | timed_out
+ *     (queued while a concurrency limit it is under is full: core/flow)
  *   running <-> waiting   (code runs: every branch sleeps or waits for a signal or child)
  *   running -> compensating -> failed | cancelled | timed_out
  *   failed | cancelled | timed_out --retry--> running
@@ -24,6 +26,7 @@
 
 export const STEP_STATUSES = [
   'pending',
+  'queued',
   'ready',
   'running',
   'waiting',

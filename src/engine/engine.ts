@@ -38,6 +38,9 @@ import { runInPool, type ProcessResult, type ProcessSpec } from './process-runne
 import { SecretMasker } from './secret-masker.js';
 import { TaskExecutor } from './task-executor.js';
 import { systemTimers } from './wakeup.js';
+import { waitAdmitted } from './admission-wait.js';
+import { fileRunShape } from './run-shape.js';
+import { describeWait } from '../core/flow.js';
 
 export interface EngineOptions {
   store: Store;
@@ -145,19 +148,46 @@ export class Engine {
     const runId = options.runId ?? newRunId(this.clock.now());
     const snapshot: WorkflowDef = { ...def, workdir: options.workdir ?? def.workdir ?? process.cwd() };
     const input = (options.input ?? {}) as Record<string, unknown>;
-    await this.opts.store.createRun(
-      {
-        id: runId,
-        workflow: def.name,
-        definition: snapshot,
-        input,
-        steps: def.tasks.map((t) => ({ id: t.id, dependsOn: t.dependsOn })),
-        ...(options.parentId ? { parentId: options.parentId } : {}),
-      },
-      this.owner,
-    );
+    const shape = fileRunShape(def, input, this.opts.expr);
+    await this.opts.store.createRun({ id: runId, workflow: def.name, definition: snapshot, input, ...shape, ...(options.parentId ? { parentId: options.parentId } : {}) }, this.owner);
+    if (shape.gates && (await this.requireRun(runId)).status === 'queued') return this.startQueued(runId, snapshot, input, options);
     this.emit('run:started', { runId, workflow: def.name, steps: def.tasks.length, resumed: false });
     return this.drive(runId, snapshot, input, def.tasks.length, options);
+  }
+
+  /** A run whose concurrency gates are full: it starts when the store admits it (a run holding a gate ended). */
+  private async startQueued(runId: string, def: WorkflowDef, input: Record<string, unknown>, options: DriveOptions): Promise<RunHandle> {
+    this.emit('run:queued', { runId, workflow: def.name, waitingFor: describeWait(await this.opts.store.flow(runId)) });
+    const stop = new AbortController();
+    let handle: RunHandle | undefined;
+    let cancelled: string | undefined;
+    const result = waitAdmitted(this.opts.store, runId, stop.signal)
+      .then(async (status) => {
+        if (status !== 'running') return status;
+        this.emit('run:started', { runId, workflow: def.name, steps: def.tasks.length, resumed: false });
+        handle = await this.drive(runId, def, input, def.tasks.length, options);
+        if (cancelled !== undefined) void handle.cancel(cancelled);
+        return handle.result;
+      })
+      .catch((error: unknown): RunStatus => {
+        if (stop.signal.aborted) return 'cancelled';
+        throw error;
+      });
+    return {
+      runId,
+      result,
+      cancel: async (reason = 'cancelled by user') => {
+        cancelled = reason;
+        if (handle) return handle.cancel(reason);
+        // Still queued: end it here. Admitted meanwhile: the driver is cancelled as it starts.
+        if (await this.opts.store.setRunStatus(runId, ['queued'], 'cancelled', { error: reason })) {
+          await this.opts.store.cancelSteps(runId, reason);
+          stop.abort();
+          this.emit('run:finished', { runId, status: 'cancelled', error: reason });
+        }
+        await result.catch(() => undefined);
+      },
+    };
   }
 
   private async startCode(wf: CodeWorkflow<never, unknown>, options: StartOptions): Promise<RunHandle> {
@@ -378,6 +408,7 @@ export class Engine {
       heartbeatMs: this.opts.heartbeatMs ?? 10_000,
       failFast: def.failFast,
       rollbackTasks: new Set(def.tasks.filter((t) => t.rollback).map((t) => t.id)),
+      pooled: def.tasks.some((t) => t.pool !== undefined),
       ...(def.timeoutMs !== undefined ? { timeoutMs: def.timeoutMs, deadline: (run.startedAt ?? run.createdAt) + def.timeoutMs } : {}),
     };
     const driver = new RunDriver(this.opts.store, executor, this.clock, this.timers, (n, p) => this.emit(n, p), driverOptions);

@@ -41,6 +41,11 @@ export interface DriverOptions {
   timeoutMs?: number;
   /** Tasks that have a rollback command. */
   rollbackTasks: ReadonlySet<string>;
+  /**
+   * Some tasks take pool slots: a slot freed by another process's run makes
+   * one claimable here, so the store's change notifications wake the driver.
+   */
+  pooled?: boolean;
 }
 
 type Emit = <K extends keyof EngineEventMap>(name: K, payload: EngineEventMap[K]) => void;
@@ -85,12 +90,14 @@ export class RunDriver {
     }
     this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.opts.heartbeatMs);
     this.heartbeatTimer.unref();
+    const unwatch = this.opts.pooled ? this.store.watch(() => this.pump()) : undefined;
     const due = await this.store.nextDueAt(this.opts.runId);
     if (due !== null) this.retryTimer.armAt(due);
     this.pump();
     try {
       return await this.result.promise;
     } finally {
+      unwatch?.();
       this.retryTimer.clear();
       this.cancelDeadline?.();
       clearInterval(this.heartbeatTimer);

@@ -41,12 +41,22 @@ export class Metrics {
     const runs = new Gauge({ name: 'baton_runs', help: 'Runs in the store, by workflow and status', labelNames: ['workflow', 'status'], registers: [this.registry] });
     const ready = new Gauge({ name: 'baton_steps_ready', help: 'Steps ready to run and waiting for a worker (queue depth)', registers: [this.registry] });
     const running = new Gauge({ name: 'baton_steps_running', help: 'Steps running on some worker', registers: [this.registry] });
+    const poolGauge = (name: string, help: string) => new Gauge({ name, help, labelNames: ['pool'], registers: [this.registry] });
+    const slots = poolGauge('baton_pool_slots', 'Slots of a resource pool (absent: not defined)');
+    const used = poolGauge('baton_pool_used', 'Slots taken (tasks ready, running or retrying)');
+    const queued = poolGauge('baton_pool_queued', 'Tasks waiting for a slot');
     this.refresh = async () => {
-      const c = await store.counts(engine.clockNow);
+      const [c, pools] = await Promise.all([store.counts(engine.clockNow), store.listPools()]);
       runs.reset();
       for (const r of c.runs) runs.set({ workflow: r.workflow, status: r.status }, r.n);
       ready.set(c.ready);
       running.set(c.running);
+      for (const g of [slots, used, queued]) g.reset();
+      for (const p of pools) {
+        if (p.slots !== null) slots.set({ pool: p.name }, p.slots);
+        used.set({ pool: p.name }, p.used);
+        queued.set({ pool: p.name }, p.queued);
+      }
     };
   }
 

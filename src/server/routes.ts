@@ -5,9 +5,11 @@
  */
 import type { Context } from 'hono';
 import { z } from 'zod';
+import { describeWait } from '../core/flow.js';
 import { isFinalRun, type RunStatus } from '../core/states.js';
 import { ROLES } from '../core/tokens.js';
 import type { Route, ServerDeps } from './app.js';
+import { announceRun } from './announce.js';
 import { newToken } from './auth.js';
 import { body, fail, intParam } from './http.js';
 import { openApi } from './openapi.js';
@@ -17,6 +19,8 @@ const EVENT = z.strictObject({
   type: z.string().regex(/^[A-Za-z][\w.-]*$/, 'an event type is letters, digits, "_", "." or "-", starting with a letter'),
   data: z.unknown().optional(),
 });
+const POOL = z.strictObject({ slots: z.int().min(1).max(1_000_000) });
+const ID = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 const TOKEN = z.strictObject({ role: z.enum(ROLES), name: z.string().optional() });
 
 export function routes(deps: ServerDeps): Route[] {
@@ -68,7 +72,7 @@ export function routes(deps: ServerDeps): Route[] {
         const b = await body(c, z.strictObject({ input: z.unknown().optional() }));
         const name = c.req.param('name') as string;
         const runId = await deps.submit(name, b.input);
-        deps.engine.report('run:started', { runId, workflow: name, steps: deps.catalog.get(name)?.tasks.length ?? 0, resumed: false });
+        await announceRun(deps.engine, runId, name, deps.catalog.get(name)?.tasks.length ?? 0);
         deps.poke();
         return c.json({ runId }, 201);
       },
@@ -91,11 +95,11 @@ export function routes(deps: ServerDeps): Route[] {
       method: 'GET',
       path: '/api/runs/:id',
       role: 'viewer',
-      summary: 'A run: its row, steps, attempts, result and user status',
+      summary: 'A run: its row, steps, attempts, result, user status, and what it waits for (concurrency gates, pools)',
       handler: async (c) => {
         const run = await runOf(c);
-        const [steps, attempts, detail] = await Promise.all([store.getSteps(run.id), store.getAttempts(run.id), store.getRunDetail(run.id)]);
-        return c.json({ run, steps, attempts, result: detail?.result ?? null, userStatus: detail?.userStatus ?? null });
+        const [steps, attempts, detail, flow] = await Promise.all([store.getSteps(run.id), store.getAttempts(run.id), store.getRunDetail(run.id), store.flow(run.id)]);
+        return c.json({ run, steps, attempts, result: detail?.result ?? null, userStatus: detail?.userStatus ?? null, flow, waiting: describeWait(flow) });
       },
     },
     {
@@ -202,6 +206,31 @@ export function routes(deps: ServerDeps): Route[] {
       role: 'operator',
       summary: 'Fire a schedule now (its overlap policy applies)',
       handler: async (c) => c.json(await deps.schedules.trigger(c.req.param('name') as string, c.req.param('schedule') as string)),
+    },
+    { method: 'GET', path: '/api/pools', role: 'viewer', summary: 'Resource pools: slots, slots taken, tasks queued', handler: async (c) => c.json({ pools: await store.listPools() }) },
+    {
+      method: 'POST',
+      path: '/api/pools/:name',
+      role: 'admin',
+      summary: 'Define a pool or change its slots; queued tasks take the slots it gains',
+      body: POOL,
+      handler: async (c) => {
+        const name = c.req.param('name') as string;
+        if (!ID.test(name)) fail(400, 'INVALID_INPUT', `pool name "${name}" is not valid: letters, digits, "_", "." and "-", starting with a letter or "_"`);
+        await store.setPool(name, (await body(c, POOL)).slots);
+        deps.poke();
+        return c.json({ pool: (await store.listPools()).find((p) => p.name === name) });
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/api/pools/:name',
+      role: 'admin',
+      summary: 'Remove a pool (its queued tasks wait until it is defined again)',
+      handler: async (c) => {
+        await store.setPool(c.req.param('name') as string, null);
+        return c.json({ removed: true });
+      },
     },
     {
       method: 'GET',

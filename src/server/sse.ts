@@ -7,7 +7,7 @@ import { streamSSE } from 'hono/streaming';
 import type { EngineEventMap } from '../core/events.js';
 import type { Engine } from '../engine/engine.js';
 
-const STREAMED: Array<keyof EngineEventMap> = ['run:started', 'step:started', 'step:finished', 'step:cancelled', 'run:finished'];
+const STREAMED: Array<keyof EngineEventMap> = ['run:queued', 'run:started', 'step:started', 'step:finished', 'step:cancelled', 'run:finished'];
 
 /** Server-sent events: this server's run and step changes as they happen; a comment every 15 s keeps proxies from closing it. */
 export function stream(c: Context, engine: Engine): Response {

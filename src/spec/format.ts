@@ -13,7 +13,7 @@ export const BACKOFFS = ['exponential', 'linear', 'fixed'] as const;
 export const JITTERS = ['full', 'none'] as const;
 export const INPUT_TYPES = ['string', 'number', 'boolean'] as const;
 
-export const WORKFLOW_KEYS = ['name', 'description', 'inputs', 'env', 'secrets', 'concurrency', 'timeout', 'failFast', 'defaults', 'on', 'quietHours', 'alerts', 'chaos', 'tasks'];
+export const WORKFLOW_KEYS = ['name', 'description', 'inputs', 'env', 'secrets', 'concurrency', 'priority', 'timeout', 'failFast', 'defaults', 'on', 'quietHours', 'alerts', 'chaos', 'tasks'];
 export const TASK_KEYS = [
   'id',
   'name',
@@ -35,7 +35,12 @@ export const TASK_KEYS = [
   'rollback',
   'healthCheck',
   'chaos',
+  'pool',
+  'priority',
 ];
+/** Priorities go from -PRIORITY_MAX to PRIORITY_MAX. */
+export const PRIORITY_MAX = 1000;
+export const CONCURRENCY_KEYS = ['tasks', 'runs', 'key', 'limit'];
 export const RETRY_KEYS = ['attempts', 'backoff', 'initial', 'max', 'factor', 'jitter', 'nonRetryableExitCodes'];
 export const DEFAULTS_KEYS = ['retries', 'retry', 'timeout', 'env', 'cwd'];
 export const INPUT_KEYS = ['type', 'default', 'description', 'enum', 'required'] as const;

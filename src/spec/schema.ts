@@ -10,7 +10,7 @@
 
 import { z } from 'zod';
 import { ALERT_WHEN, CATCH_UPS, OVERLAPS } from '../core/schedule.js';
-import { BACKOFFS, ENV_NAME_PATTERN, ID_PATTERN, INPUT_TYPES, JITTERS } from './format.js';
+import { BACKOFFS, ENV_NAME_PATTERN, ID_PATTERN, INPUT_TYPES, JITTERS, PRIORITY_MAX } from './format.js';
 
 const DURATION_PATTERN = /^\s*(?:\d+(?:\.\d+)?|(?:\d+(?:\.\d+)?(?:ms|s|m|h|d|w))+)\s*$/;
 
@@ -44,6 +44,8 @@ const chaosSchema = z
   .partial()
   .meta({ description: 'Failure rehearsal: attempts fail and slow down on purpose, so that retries, rollbacks and alerts can be tried' });
 
+const priority = z.int().min(-PRIORITY_MAX).max(PRIORITY_MAX).meta({ description: 'Higher first among work waiting for a slot (default 0)' });
+
 const taskFields = {
   id,
   name: z.string().meta({ description: 'Display name' }),
@@ -68,6 +70,8 @@ const taskFields = {
   rollback: template('Shell command run when the workflow fails after this task succeeded'),
   healthCheck: template('Shell command that must succeed after the task'),
   chaos: chaosSchema,
+  pool: id.meta({ description: 'A named resource pool: the task takes one of its slots (baton server --pool NAME=SLOTS)' }),
+  priority: priority,
 };
 
 export const taskSchema = z.strictObject(taskFields).partial().required({ id: true }).meta({ id: 'Task' });
@@ -161,7 +165,16 @@ export const workflowObjectSchema = z
     inputs: z.record(id, inputSchema),
     env: envMap,
     secrets: z.array(z.string().regex(ENV_NAME_PATTERN)).meta({ description: 'Names of environment variables holding secrets' }),
-    concurrency: z.int().min(1),
+    concurrency: z.union([
+      z.int().min(1).meta({ description: 'Tasks at once in one run' }),
+      z.strictObject({
+        tasks: z.int().min(1).meta({ description: 'Tasks at once in one run' }),
+        runs: z.int().min(1).meta({ description: 'Runs of this workflow at once; more wait, queued' }),
+        key: z.string().min(1).meta({ description: 'A template over inputs, such as "${{ inputs.customer }}": runs with the same value share `limit` slots' }),
+        limit: z.int().min(1).meta({ description: 'Runs at once per key value (default 1)' }),
+      }).partial(),
+    ]),
+    priority: priority,
     timeout: duration,
     failFast: z.boolean(),
     defaults: defaultsSchema,

@@ -9,7 +9,7 @@
 
 import { DEFAULT_RETRY, type ChaosDef, type RetryPolicy, type TaskDef } from '../core/model.js';
 import { describe, isMapping, type Issue, type Mapping, type Scope } from './issues.js';
-import { BACKOFFS, CHAOS_KEYS, ENV_NAME_PATTERN, ID_PATTERN, JITTERS, RETRY_KEYS, TASK_KEYS } from './format.js';
+import { BACKOFFS, CHAOS_KEYS, ENV_NAME_PATTERN, ID_PATTERN, JITTERS, PRIORITY_MAX, RETRY_KEYS, TASK_KEYS } from './format.js';
 import type { Path, PathItem } from './source-map.js';
 import { hasTemplate, scanTemplate } from './template.js';
 
@@ -154,6 +154,15 @@ export function checkTask(raw: unknown, s: Scope, mapKey: string | undefined, in
   else if (c.defaults.envCount > 0) def.env = { ...c.defaults.env };
   const chaos = task.chaos === undefined ? c.defaults.chaos : checkChaos(task.chaos, s);
   if (chaos !== undefined) def.chaos = chaos;
+  if (task.pool !== undefined) {
+    const pool = s.string('pool', task.pool, true);
+    if (pool !== undefined && !ID_PATTERN.test(pool)) s.report('pool', `pool name "${pool}" is not valid: ${INVALID_ID}`);
+    else if (pool !== undefined) def.pool = pool;
+  }
+  if (task.priority !== undefined) {
+    const priority = s.whole('priority', task.priority, -PRIORITY_MAX, PRIORITY_MAX);
+    if (priority !== undefined) def.priority = priority;
+  }
   for (const key of TEXT_KEYS) {
     const text = task[key] === undefined ? undefined : s.string(key, task[key], true);
     if (text !== undefined) noteTemplate(c.sites, index, s, key, text);

@@ -6,13 +6,14 @@
  * problem is collected, by path; placing them in the text is the loader's job.
  */
 
-import type { InputDef, WorkflowDef } from '../core/model.js';
+import type { InputDef, RunConcurrency, WorkflowDef } from '../core/model.js';
 import type { TriggersDef } from '../core/schedule.js';
 import { checkAlerts, checkQuietHours, checkTriggers } from './triggers.js';
 import { checkInputs } from './inputs.js';
 import { describe, isMapping, Scope, type Issue, type Mapping } from './issues.js';
 import { checkGraph, checkSites } from './references.js';
-import { DEFAULTS_KEYS, ENV_NAME_PATTERN, WORKFLOW_KEYS } from './format.js';
+import { CONCURRENCY_KEYS, DEFAULTS_KEYS, ENV_NAME_PATTERN, PRIORITY_MAX, WORKFLOW_KEYS } from './format.js';
+import { hasTemplate } from './template.js';
 import type { Path } from './source-map.js';
 import { checkChaos, checkEnv, checkRetry, checkTask, noteTemplate, type Defaults, type ExprSite, type TaskChecks, type TaskInfo } from './validate-task.js';
 
@@ -48,7 +49,8 @@ export function checkWorkflow(raw: unknown, defaultName: string): Checked {
     if (raw.inputs !== undefined) workflow.inputs = checkInputs(raw.inputs, top);
     if (raw.env !== undefined) workflow.env = checkEnv(raw.env, top, 'env', sites, undefined);
     if (raw.secrets !== undefined) workflow.secrets = checkSecrets(raw.secrets, top);
-    if (raw.concurrency !== undefined) workflow.concurrency = top.whole('concurrency', raw.concurrency, 1);
+    if (raw.concurrency !== undefined) checkConcurrency(raw.concurrency, top, workflow, sites);
+    if (raw.priority !== undefined) workflow.priority = top.whole('priority', raw.priority, -PRIORITY_MAX, PRIORITY_MAX);
     if (raw.timeout !== undefined) workflow.timeoutMs = top.duration('timeout', raw.timeout);
     if (raw.failFast !== undefined) workflow.failFast = top.boolean('failFast', raw.failFast) ?? false;
     if (raw.defaults !== undefined) defaults = checkDefaults(raw.defaults, top, sites);
@@ -139,8 +141,46 @@ function checkDefaults(value: unknown, top: Scope, sites: ExprSite[]): Defaults 
   return defaults;
 }
 
+/**
+ * `concurrency: 4` (tasks at once in a run), or the mapping form
+ * `{tasks, runs, key, limit}`: runs of the workflow at once, and runs at once
+ * per value of `key` (a template over inputs, `${{ inputs.customer }}`).
+ */
+function checkConcurrency(value: unknown, top: Scope, workflow: WorkflowDef, sites: ExprSite[]): void {
+  if (!isMapping(value)) {
+    if (typeof value === 'number') workflow.concurrency = top.whole('concurrency', value, 1);
+    else top.wrong('concurrency', 'a whole number ≥ 1 (tasks at once), or a mapping {tasks, runs, key, limit}', value);
+    return;
+  }
+  const c = top.child('concurrency');
+  c.unknownKeys(value, CONCURRENCY_KEYS);
+  if (value.tasks !== undefined) workflow.concurrency = c.whole('tasks', value.tasks, 1);
+  const runs: RunConcurrency = {};
+  if (value.runs !== undefined) {
+    const n = c.whole('runs', value.runs, 1);
+    if (n !== undefined) runs.runs = n;
+  }
+  if (value.key !== undefined) {
+    const key = c.string('key', value.key, true);
+    if (key !== undefined) {
+      if (!hasTemplate(key)) c.report('key', `"key" is the same for every run ("${key}"): use an expression over inputs such as "\${{ inputs.customer }}", or "runs" for a limit on all runs of the workflow`);
+      else {
+        noteTemplate(sites, undefined, c, 'key', key);
+        runs.key = key;
+      }
+    }
+  }
+  if (value.limit !== undefined) {
+    const n = c.whole('limit', value.limit, 1);
+    if (n !== undefined) runs.limit = n;
+    if (value.key === undefined) c.report('limit', '"limit" is the number of runs at once per key: give "key" too (or use "runs" for all runs of the workflow)', 'key');
+  }
+  if (runs.runs !== undefined || runs.key !== undefined) workflow.runConcurrency = runs;
+}
+
 function dropUndefined(workflow: WorkflowDef): void {
   if (workflow.concurrency === undefined) delete workflow.concurrency;
+  if (workflow.priority === undefined) delete workflow.priority;
   if (workflow.timeoutMs === undefined) delete workflow.timeoutMs;
   for (const input of Object.values(workflow.inputs) as InputDef[]) if (input.description === undefined) delete input.description;
 }

@@ -8,6 +8,13 @@ import type { RunDefinition } from '../core/workflow-code.js';
 import type { AttemptStatus, RunStatus, StepKind, StepStatus } from '../core/states.js';
 import type { AttemptRow, EventRow, JournalEntry, RunRow, StepRow, StoredLogLine, Stream } from './store.js';
 
+/** The columns toRun reads (runs r joined to run_payloads p), the same on both backends. */
+export const RUN_COLUMNS = `r.id, r.workflow, r.status, r.run_attempt, p.input, p.definition, r.created_at, r.started_at,
+  r.finished_at, r.owner, r.error, r.then_status, r.parent_id, r.wake_at, r.lease_until, r.priority`;
+/** The columns toStep and toEntry read. */
+export const STEP_COLUMNS = `run_id, id, kind, target, status, attempt, failures, exit_code, started_at, finished_at,
+  ready_at, outputs, error, completed_seq, depends_on, name, result, ord, pool`;
+
 export interface RunRecord {
   id: string;
   workflow: string;
@@ -24,6 +31,7 @@ export interface RunRecord {
   parent_id: string | null;
   wake_at: number | null;
   lease_until: number | null;
+  priority: number;
 }
 
 export function toRun(r: RunRecord): RunRow {
@@ -43,6 +51,7 @@ export function toRun(r: RunRecord): RunRow {
     owner: r.owner,
     error: r.error,
     thenStatus: r.then_status as RunStatus | null,
+    priority: Number(r.priority),
   };
 }
 
@@ -65,6 +74,7 @@ export interface StepRecord {
   name: string | null;
   result: string | null;
   ord: number;
+  pool: string | null;
 }
 
 export function toStep(r: StepRecord): StepRow {
@@ -86,6 +96,7 @@ export function toStep(r: StepRecord): StepRow {
     target: r.target,
     name: r.name,
     result: r.result,
+    pool: r.pool,
   };
 }
 

@@ -6,6 +6,7 @@
  * the state it expects, and a mismatch is a typed outcome, not an overwrite.
  * Every backend runs the same contract suite (test/store/contract.ts).
  */
+import type { FlowView, PoolView, RunGate } from '../core/flow.js';
 import type { FireOutcome, FireRecord, ScheduleState } from '../core/schedule.js';
 import type { TokenRecord } from '../core/tokens.js';
 import type { RunDefinition } from '../core/workflow-code.js';
@@ -14,6 +15,10 @@ import type { AttemptStatus, RunStatus, StepKind, StepStatus } from '../core/sta
 export interface NewStep {
   id: string;
   dependsOn: readonly string[];
+  /** A resource pool it takes a slot of (see core/flow). */
+  pool?: string;
+  /** Among steps waiting for the same pool, higher first. */
+  priority?: number;
 }
 
 export interface NewRun {
@@ -28,6 +33,10 @@ export interface NewRun {
   parentId?: string;
   /** Its first steps become claimable only then (quiet hours defer a run). */
   notBefore?: number;
+  /** Concurrency gates it must pass: while one is full it is created queued, and starts when a slot frees. */
+  gates?: readonly RunGate[];
+  /** Among runs waiting for the same gate, higher first (default 0). */
+  priority?: number;
 }
 
 /** A step handed to one owner. `epoch` is the fencing token: outcomes must carry it. */
@@ -103,6 +112,7 @@ export interface RunRow {
   owner: string | null;
   error: string | null;
   thenStatus: RunStatus | null;
+  priority: number;
 }
 
 export interface StepRow {
@@ -125,6 +135,8 @@ export interface StepRow {
   /** Code runs: the step's name (its id adds an occurrence suffix) and its journaled JSON result. */
   name: string | null;
   result: string | null;
+  /** The resource pool it takes a slot of. */
+  pool: string | null;
 }
 
 export interface AttemptRow {
@@ -271,8 +283,17 @@ export interface Store {
   /**
    * Insert a run and its steps (status running); steps without dependencies
    * start ready. `owner` null: submitted for workers, no process drives it.
+   * A run with gates that are full is queued instead (no step ready), and a
+   * step with a pool that is full is queued: see core/flow.
    */
   createRun(run: NewRun, owner: string | null): Promise<void>;
+
+  /** Define (slots) or remove (null) a resource pool; tasks queued for it are admitted as slots allow. */
+  setPool(name: string, slots: number | null): Promise<void>;
+  /** Every pool defined or named by a step that holds or waits for a slot. */
+  listPools(): Promise<PoolView[]>;
+  /** Why a run waits: its gates and its queued steps' pools. */
+  flow(runId: string): Promise<FlowView>;
   /** Take ownership of a run (embedded resume). Returns the previous owner. */
   takeRun(runId: string, owner: string): Promise<{ previousOwner: string | null }>;
 

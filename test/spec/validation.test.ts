@@ -16,7 +16,7 @@ describe('keys', () => {
     const text = y('tasks:', '  - id: a', '    command: x', '    dependOn: [b]', '    foo: 1', '  - id: b', '    Command: y');
     expect(problems(text)).toEqual([
       'wf.yaml:4:5: unknown key "dependOn" — did you mean "dependsOn"?',
-      'wf.yaml:5:5: unknown key "foo" (expected one of: id, name, description, command, operation, args, workflow, function, input, dependsOn, dependencies, retries, retry, timeout, if, env, cwd, rollback, healthCheck, chaos)',
+      'wf.yaml:5:5: unknown key "foo" (expected one of: id, name, description, command, operation, args, workflow, function, input, dependsOn, dependencies, retries, retry, timeout, if, env, cwd, rollback, healthCheck, chaos, pool, priority)',
       'wf.yaml:7:5: unknown key "Command" — did you mean "command"?',
       'wf.yaml:6:5: task "b" needs a "command" (or "args", "workflow" or "function")',
     ].sort(byPosition));

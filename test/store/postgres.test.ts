@@ -1,10 +1,14 @@
 import { PgStore } from '../../src/store/postgres/pg-store.js';
 import { dropSchema, freshSchema, PG_URL } from '../helpers/postgres.js';
-import { storeContract } from './contract.js';
+import { storeContract, type StoreFactory } from './contract.js';
+import { flowContract } from './flow-contract.js';
 
-storeContract('postgres', async (clock) => {
+const factory: StoreFactory = async (clock) => {
   const schema = freshSchema();
   const store = new PgStore({ url: PG_URL, schema, clock, max: 4 });
   await store.migrate();
   return { store, cleanup: () => dropSchema(schema) };
-});
+};
+
+storeContract('postgres', factory);
+flowContract('postgres', factory);

@@ -2,11 +2,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { storeContract } from './contract.js';
+import { storeContract, type StoreFactory } from './contract.js';
+import { flowContract } from './flow-contract.js';
 
-storeContract('sqlite', async (clock) => {
+const factory: StoreFactory = async (clock) => {
   const dir = mkdtempSync(join(tmpdir(), 'baton-store-'));
   const store = new SqliteStore({ path: join(dir, 'baton.db'), clock });
   await store.migrate();
   return { store, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
-});
+};
+
+storeContract('sqlite', factory);
+flowContract('sqlite', factory);

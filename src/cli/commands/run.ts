@@ -14,7 +14,7 @@ import type { WorkflowDef } from '../../core/model.js';
 import type { CodeWorkflowRef } from '../../core/workflow-code.js';
 import type { Store } from '../../store/store.js';
 
-const SYNOPSIS = 'baton run FILE [--input name=value | --input JSON]... [--concurrency N] [--json] [--home DIR]';
+const SYNOPSIS = 'baton run FILE [--input name=value | --input JSON]... [--concurrency N] [--pool NAME=SLOTS]... [--json] [--home DIR]';
 
 export async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parse(
@@ -24,6 +24,7 @@ export async function main(argv: string[]): Promise<number> {
       input: { type: 'string', short: 'i', multiple: true, default: [] },
       concurrency: { type: 'string', short: 'c' },
       detach: { type: 'boolean', default: false },
+      pool: { type: 'string', multiple: true },
     },
     SYNOPSIS,
   );
@@ -36,6 +37,8 @@ export is a defineWorkflow(...) (its input is the JSON given with --input).
 
   -i, --input name=value   set an input (repeatable), or --input '{"name": "value"}'
   -c, --concurrency N      tasks at once
+      --pool NAME=SLOTS    define a resource pool (kept in the store): tasks with pool: NAME
+                           take one of its SLOTS while they run (again for more pools)
       --json               print only the final run report as JSON
       --home DIR           where the state lives (default ./.baton)
       --db URL             a shared PostgreSQL store (or BATON_DB): a task graph is submitted
@@ -60,14 +63,26 @@ Exit codes: 0 succeeded, 1 failed, 2 invalid input, 130 interrupted (the run is 
     throw new UsageError(resolved.errors.join('\n'));
   }
   const concurrency = positiveInt(values.concurrency, '--concurrency');
+  const { parsePoolFlags, definePools, undefinedPools } = await import('../pools.js');
+  const pools = parsePoolFlags(values.pool);
   const home = homeDir(values.home);
   if (dbUrl(values.db)) {
     (await spawner).close();
-    return submit(def, resolved.values, await openStore(home, { db: values.db }), { json: values.json, detach: values.detach });
+    const shared = await openStore(home, { db: values.db });
+    await definePools(shared, pools);
+    for (const m of await undefinedPools(shared, [def])) process.stderr.write(`baton: ${m}: its tasks wait until it is (baton pool set NAME SLOTS)\n`);
+    return submit(def, resolved.values, shared, { json: values.json, detach: values.detach });
   }
   if (values.detach) throw new UsageError('--detach goes with --db: an embedded run is driven by this process');
   const secrets = readSecrets(def);
   const store = await openStore(home, { db: values.db });
+  await definePools(store, pools);
+  const missing = await undefinedPools(store, [def]);
+  if (missing.length > 0) {
+    await store.close();
+    (await spawner).close();
+    throw new UsageError(`${missing.join('\n')}\npass --pool NAME=SLOTS (or define it once: baton pool set NAME SLOTS)`);
+  }
   const { engine, close } = await buildEngine(store, home, await spawner);
   return follow(engine, store, () => engine.start(def, { input: resolved.values, secrets, ...(concurrency ? { concurrency } : {}) }), { json: values.json }).finally(close);
 }
@@ -121,7 +136,7 @@ async function submit(def: WorkflowDef | CodeWorkflowRef, input: unknown, store:
   const runId = newRunId(Date.now());
   if (opts.detach) {
     try {
-      await submitRun(store, def, input, runId);
+      await submitRun(store, def, input, { runId });
       process.stdout.write(`${runId}\n`);
       return EXIT.ok;
     } finally {
@@ -133,7 +148,7 @@ async function submit(def: WorkflowDef | CodeWorkflowRef, input: unknown, store:
     remote,
     store,
     async () => {
-      await submitRun(store, def, input, runId);
+      await submitRun(store, def, input, { runId });
       const hint = setTimeout(() => {
         if (!opts.json) process.stderr.write(`baton: run ${runId} waits for a worker: start one with "baton worker --db ..." on any machine\n`);
       }, 3000);

@@ -17,13 +17,13 @@ import type { Engine } from '../../engine/engine.js';
 import type { FolderCatalog } from '../catalog.js';
 import { buildEngine, homeDir, openStore, startSpawner } from '../home.js';
 
-const SYNOPSIS = 'baton server [FOLDER] [--host 127.0.0.1] [--port 7700] [--concurrency N] [--grace 30s] [--chaos RATE] [--smtp URL] [--db URL]';
+const SYNOPSIS = 'baton server [FOLDER] [--host 127.0.0.1] [--port 7700] [--concurrency N] [--grace 30s] [--chaos RATE] [--smtp URL] [--max-runs N] [--pool NAME=SLOTS]... [--db URL]';
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
 export async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parse(
     argv,
-    { ...COMMON_OPTIONS, host: { type: 'string' }, port: { type: 'string' }, concurrency: { type: 'string', short: 'c' }, grace: { type: 'string' }, smtp: { type: 'string' }, chaos: { type: 'string' }, 'insecure-bind': { type: 'boolean', default: false } },
+    { ...COMMON_OPTIONS, host: { type: 'string' }, port: { type: 'string' }, concurrency: { type: 'string', short: 'c' }, grace: { type: 'string' }, smtp: { type: 'string' }, chaos: { type: 'string' }, 'max-runs': { type: 'string' }, pool: { type: 'string', multiple: true }, 'insecure-bind': { type: 'boolean', default: false } },
     SYNOPSIS,
   );
   if (values.help) {
@@ -41,6 +41,10 @@ their runs. On first start it makes an admin token and prints it once.
                           this probability (0-1), and is delayed by up to 1s
       --smtp URL          the SMTP server alerts by email go through (or BATON_SMTP_URL),
                           like smtp://user:pass@host:587 (smtps:// for TLS)
+      --max-runs N        runs at once, of all workflows; more wait, queued, and start
+                          as runs end (highest priority first, then oldest)
+      --pool NAME=SLOTS   define a resource pool: tasks with pool: NAME take one of its
+                          SLOTS while they run (again for more pools; kept in the store)
       --db URL            a shared PostgreSQL store (or BATON_DB)`);
   }
   if (positionals.length > 1) throw new UsageError(`one folder at most, got ${positionals.join(' ')}\nusage: ${SYNOPSIS}`);
@@ -55,6 +59,9 @@ their runs. On first start it makes an admin token and prints it once.
   const concurrency = positiveInt(values.concurrency, '--concurrency') ?? 8;
   const chaosRate = values.chaos === undefined ? undefined : Number(values.chaos);
   if (chaosRate !== undefined && !(chaosRate >= 0 && chaosRate <= 1)) throw new UsageError(`--chaos must be a failure rate from 0 to 1 (like 0.2), got "${values.chaos}"`);
+  const maxRuns = positiveInt(values['max-runs'], '--max-runs');
+  const { parsePoolFlags, definePools, undefinedPools } = await import('../pools.js');
+  const pools = parsePoolFlags(values.pool);
   const smtp = values.smtp ?? process.env.BATON_SMTP_URL;
   if (smtp !== undefined && !/^smtps?:\/\//.test(smtp)) throw new UsageError(`--smtp must be an smtp:// or smtps:// URL, got "${smtp}"`);
 
@@ -68,13 +75,17 @@ their runs. On first start it makes an admin token and prints it once.
     (await spawner).close();
     throw error;
   });
+  if (maxRuns !== undefined) catalog.limitRuns(maxRuns);
+  await definePools(store, pools);
+  for (const m of await undefinedPools(store, catalog.fileDefinitions())) process.stderr.write(`baton server: ${m}: its tasks wait until it is (--pool NAME=SLOTS, or POST /api/pools/NAME)\n`);
   const { engine, close } = await buildEngine(store, home, await spawner, chaosRate === undefined ? {} : { chaos: { failureRate: chaosRate, latencyMs: 1000 } });
   if (chaosRate !== undefined) process.stderr.write(`baton server: chaos: tasks fail with probability ${chaosRate} and are delayed by up to 1s (a rehearsal; not for production)\n`);
-  const [{ Worker }, { createApp }, { newToken }, { serve }] = await Promise.all([
+  const [{ Worker }, { createApp }, { newToken }, { serve }, { announceRun }] = await Promise.all([
     import('../../engine/worker.js'),
     import('../../server/app.js'),
     import('../../server/auth.js'),
     import('@hono/node-server'),
+    import('../../server/announce.js'),
   ]);
   const worker = new Worker(engine, {
     concurrency,
@@ -83,7 +94,8 @@ their runs. On first start it makes an admin token and prints it once.
   });
   let ready = false;
   const { serverSchedules } = await import('../server-schedules.js');
-  const submit = (name: string, input: unknown, runId?: string, notBefore?: number) => catalog.submit(store, name, input, runId, notBefore);
+  const submit = (name: string, input: unknown, runId?: string, notBefore?: number) =>
+    catalog.submit(store, name, input, { ...(runId !== undefined ? { runId } : {}), ...(notBefore !== undefined ? { notBefore } : {}) });
   const { Metrics } = await import('../../server/metrics.js');
   const metrics = new Metrics(engine);
   metrics.watch();
@@ -106,7 +118,7 @@ their runs. On first start it makes an admin token and prints it once.
       try {
         const runId = await submit(m.workflow, m.input, undefined, until);
         await store.appendEvent(runId, 'run:triggered', { data: { event: event.type } });
-        engine.report('run:started', { runId, workflow: m.workflow, steps: catalog.get(m.workflow)?.tasks.length ?? 0, resumed: false });
+        await announceRun(engine, runId, m.workflow, catalog.get(m.workflow)?.tasks.length ?? 0);
         started.push({ workflow: m.workflow, runId });
       } catch (error) {
         warn(`event ${event.type} could not start ${m.workflow}: ${(error as Error).message}`);

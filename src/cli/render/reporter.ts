@@ -50,6 +50,7 @@ export function plainReporter(engine: EventSource, stream: NodeJS.WriteStream): 
       started.set(e.stepId, e.at);
       out.write(`${label(e.stepId)} ${style.paint('dim', e.attempt > 1 ? `started (attempt ${e.attempt})` : 'started')}\n`);
     }),
+    engine.on('run:queued', (e) => out.write(style.paint('yellow', `queued: ${e.waitingFor.join('; ') || 'waiting for a concurrency slot'}`) + '\n')),
     engine.on('step:log', (e) => out.write(`${label(e.stepId)} ${e.stream === 'system' ? style.paint('dim', e.line) : e.line}\n`)),
     engine.on('step:finished', (e) => {
       const t0 = started.get(e.stepId);
@@ -104,6 +105,7 @@ export function liveReporter(engine: EventSource, out: NodeJS.WriteStream): Repo
   };
 
   const offs = [
+    engine.on('run:queued', (e) => above(style.paint('yellow', `queued: ${e.waitingFor.join('; ') || 'waiting for a concurrency slot'}`))),
     engine.on('run:started', (e) => {
       total = e.steps;
     }),

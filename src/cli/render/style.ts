@@ -27,6 +27,7 @@ export const SYMBOL: Record<string, string> = {
   retrying: '↻',
   running: '●',
   waiting: '◷',
+  queued: '◌',
   ready: '·',
   pending: '·',
   compensated: '↺',
@@ -36,7 +37,7 @@ export const SYMBOL: Record<string, string> = {
 export function statusColor(status: string): 'green' | 'red' | 'yellow' | 'dim' | 'blue' {
   if (status === 'succeeded') return 'green';
   if (status === 'failed' || status === 'timed_out') return 'red';
-  if (status === 'retrying' || status === 'cancelled' || status === 'compensating' || status === 'compensated') return 'yellow';
+  if (status === 'retrying' || status === 'queued' || status === 'cancelled' || status === 'compensating' || status === 'compensated') return 'yellow';
   if (status === 'running') return 'blue';
   return 'dim';
 }

@@ -8,8 +8,9 @@
 import pg from 'pg';
 import type { Clock } from '../../core/clock.js';
 import { BatonError } from '../../core/errors.js';
+import type { FlowView, PoolView } from '../../core/flow.js';
 import type { RunStatus, StepStatus } from '../../core/states.js';
-import { toAttempt, toEntry, toEvent, toLog, toRun, toStep, type AttemptRecord, type EventRecord, type LogRecord, type RunRecord, type StepRecord } from '../rows.js';
+import { RUN_COLUMNS, STEP_COLUMNS, toAttempt, toEntry, toEvent, toLog, toRun, toStep, type AttemptRecord, type EventRecord, type LogRecord, type RunRecord, type StepRecord } from '../rows.js';
 import type {
   AttemptOutcome,
   AttemptRow,
@@ -35,6 +36,7 @@ import type {
 import { migrate } from './migrate.js';
 import { PgServerTables } from './pg-server-tables.js';
 import * as batch from './pg-batch.js';
+import * as flow from './pg-flow.js';
 import { PgDb } from './pg-db.js';
 import * as journal from './pg-journal.js';
 import * as t from './pg-transitions.js';
@@ -50,10 +52,6 @@ export interface PgStoreOptions {
   max?: number;
 }
 
-const RUN_COLUMNS = `r.id, r.workflow, r.status, r.run_attempt, p.input, p.definition, r.created_at, r.started_at,
-  r.finished_at, r.owner, r.error, r.then_status, r.parent_id, r.wake_at, r.lease_until`;
-const STEP_COLUMNS = `run_id, id, kind, target, status, attempt, failures, exit_code, started_at, finished_at,
-  ready_at, outputs, error, completed_seq, depends_on, name, result, ord`;
 const CHANNEL = 'baton_changes';
 
 export class PgStore extends PgServerTables implements Store {
@@ -81,6 +79,18 @@ export class PgStore extends PgServerTables implements Store {
     this.listener = undefined;
     await listener?.end().catch(() => undefined);
     await this.db.close();
+  }
+
+  setPool(name: string, slots: number | null): Promise<void> {
+    return flow.setPool(this.db, name, slots);
+  }
+
+  listPools(): Promise<PoolView[]> {
+    return flow.listPools(this.db);
+  }
+
+  flow(runId: string): Promise<FlowView> {
+    return flow.flow(this.db, runId);
   }
 
   async createRun(run: NewRun, owner: string | null): Promise<void> {

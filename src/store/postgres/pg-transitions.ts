@@ -6,6 +6,7 @@
  * ready steps with FOR UPDATE SKIP LOCKED, so many workers claim at once
  * without waiting on each other or taking the same step.
  */
+import type { RunGate } from '../../core/flow.js';
 import { isCodeRef } from '../../core/workflow-code.js';
 import type { Claim, ClaimRequest, NewRun, RunResultFields } from '../store.js';
 import type { Tx } from './pg-db.js';
@@ -27,16 +28,13 @@ export async function event(tx: Tx, runId: string, type: string, stepId?: string
 export async function createRun(tx: Tx, run: NewRun, owner: string | null): Promise<void> {
   const now = tx.now;
   const timeoutMs = run.definition.timeoutMs;
-  await tx.q(`INSERT INTO runs (id, workflow, status, created_at, started_at, owner, open_steps, parent_id, kind, deadline) VALUES ($1, $2, 'running', $3, $3, $4, $5, $6, $7, $8)`, [
-    run.id,
-    run.workflow,
-    now,
-    owner,
-    run.steps.length,
-    run.parentId ?? null,
-    isCodeRef(run.definition) ? 'code' : 'file',
-    timeoutMs !== undefined ? now + timeoutMs : null,
-  ]);
+  const gated = (run.gates?.length ?? 0) > 0;
+  const priority = run.priority ?? 0;
+  await tx.q(
+    `INSERT INTO runs (id, workflow, status, created_at, started_at, owner, open_steps, parent_id, kind, deadline, priority, gates)
+     VALUES ($1, $2, $9, $3, CASE WHEN $9 = 'queued' THEN NULL ELSE $3::bigint END, $4, $5, $6, $7, $8, $10, $11)`,
+    [run.id, run.workflow, now, owner, run.steps.length, run.parentId ?? null, isCodeRef(run.definition) ? 'code' : 'file', timeoutMs !== undefined ? now + timeoutMs : null, gated ? 'queued' : 'running', priority, gated ? JSON.stringify(run.gates) : null],
+  );
   await tx.q('INSERT INTO run_payloads (run_id, input, definition) VALUES ($1, $2, $3)', [run.id, JSON.stringify(run.input), JSON.stringify(run.definition)]);
   if (run.steps.length > 0) {
     const ids: string[] = [];
@@ -45,12 +43,16 @@ export async function createRun(tx: Tx, run: NewRun, owner: string | null): Prom
     const deps: string[] = [];
     const ready: (number | null)[] = [];
     const ords: number[] = [];
+    const pools: (string | null)[] = [];
+    const priorities: number[] = [];
     const edgeDep: string[] = [];
     const edgeStep: string[] = [];
     run.steps.forEach((step, i) => {
       const set = [...new Set(step.dependsOn)];
       ids.push(step.id);
-      statuses.push(set.length === 0 ? 'ready' : 'pending');
+      statuses.push(set.length > 0 || gated ? 'pending' : step.pool === undefined ? 'ready' : 'queued');
+      pools.push(step.pool ?? null);
+      priorities.push(step.priority ?? priority);
       unmet.push(set.length);
       deps.push(JSON.stringify(set));
       ready.push(set.length === 0 ? Math.max(now, run.notBefore ?? now) : null);
@@ -61,15 +63,32 @@ export async function createRun(tx: Tx, run: NewRun, owner: string | null): Prom
       }
     });
     await tx.q(
-      `INSERT INTO steps (run_id, id, status, deps_unmet, depends_on, ready_at, ord, for_workers)
-       SELECT $1, *, $8::boolean FROM unnest($2::text[], $3::text[], $4::int[], $5::text[], $6::bigint[], $7::int[])`,
-      [run.id, ids, statuses, unmet, deps, ready, ords, owner === null && !isCodeRef(run.definition)],
+      `INSERT INTO steps (run_id, id, status, deps_unmet, depends_on, ready_at, ord, pool, priority, for_workers)
+       SELECT $1, *, $10::boolean FROM unnest($2::text[], $3::text[], $4::int[], $5::text[], $6::bigint[], $7::int[], $8::text[], $9::int[])`,
+      [run.id, ids, statuses, unmet, deps, ready, ords, pools, priorities, owner === null && !isCodeRef(run.definition)],
     );
+    const queued = pools.filter((pool, i) => pool !== null && statuses[i] === 'queued');
+    if (queued.length > 0) await tx.q('SELECT baton_admit_pools($1::text[], $2)', [queued, now]);
     if (edgeDep.length > 0) {
       await tx.q(`INSERT INTO step_edges (run_id, dep_id, step_id) SELECT $1, * FROM unnest($2::text[], $3::text[]) ON CONFLICT DO NOTHING`, [run.id, edgeDep, edgeStep]);
     }
   }
-  await event(tx, run.id, 'run:started', null, null, { workflow: run.workflow, steps: run.steps.length });
+  if (!gated) {
+    await event(tx, run.id, 'run:started', null, null, { workflow: run.workflow, steps: run.steps.length });
+  } else if (!(await queueRun(tx, run.id, run.gates!, priority))) {
+    await event(tx, run.id, 'run:queued', null, null, { workflow: run.workflow, steps: run.steps.length, gates: run.gates!.map((g) => g.key) });
+  }
+}
+
+/** Queue a run (status queued) behind its gates, then admit what fits: true if it started. */
+async function queueRun(tx: Tx, runId: string, gates: readonly RunGate[], priority: number): Promise<boolean> {
+  await tx.q(
+    `INSERT INTO run_gates (gate, run_id, lim, held, priority, queued_at) SELECT g, $2, l, false, $3, $4 FROM unnest($1::text[], $5::int[]) AS u(g, l)
+     ON CONFLICT (gate, run_id) DO UPDATE SET held = false, lim = excluded.lim, queued_at = excluded.queued_at`,
+    [gates.map((g) => g.key), runId, priority, tx.now, gates.map((g) => g.limit)],
+  );
+  const [row] = await tx.q<{ admitted: string[] }>('SELECT baton_admit_runs($1::text[], $2) AS admitted', [gates.map((g) => g.key), tx.now]);
+  return (row?.admitted ?? []).includes(runId);
 }
 
 interface ClaimedRecord {
@@ -142,11 +161,13 @@ export async function sweepExpired(tx: Tx): Promise<number> {
 
 export async function cancelSteps(tx: Tx, runId: string, reason: string): Promise<string[]> {
   const running = (await tx.q<{ id: string }>(`SELECT id FROM steps WHERE run_id = $1 AND status = 'running'`, [runId])).map((r) => r.id);
-  const rows = await tx.q<{ id: string }>(
+  const rows = await tx.q<{ id: string; pool: string | null }>(
     `UPDATE steps SET status = 'cancelled', finished_at = $1, error = COALESCE(error, $2), lease_owner = NULL, lease_until = NULL
-     WHERE run_id = $3 AND status NOT IN ${FINAL} RETURNING id`,
+     WHERE run_id = $3 AND status NOT IN ${FINAL} RETURNING id, pool`,
     [tx.now, reason, runId],
   );
+  const pools = rows.flatMap((r) => (r.pool === null ? [] : [r.pool]));
+  if (pools.length > 0) await tx.q('SELECT baton_admit_pools($1::text[], $2)', [pools, tx.now]);
   await tx.q(`UPDATE attempts SET status = 'cancelled', finished_at = $1, error = $2 WHERE run_id = $3 AND status = 'running'`, [tx.now, reason, runId]);
   await tx.q('UPDATE runs SET open_steps = 0 WHERE id = $1', [runId]);
   if (rows.length > 0) await event(tx, runId, 'steps:cancelled', null, null, { steps: rows.length, reason });
@@ -177,8 +198,8 @@ export async function addRollbacks(tx: Tx, runId: string, targets: readonly stri
 
 export async function setRunStatus(tx: Tx, runId: string, from: readonly string[], to: string, f: RunResultFields): Promise<boolean> {
   const final = ['succeeded', 'failed', 'cancelled', 'timed_out'].includes(to);
-  const rows = await tx.q(
-    `UPDATE runs SET status = $1, error = $2, then_status = $3, wake_at = $4, finished_at = $5 WHERE id = $6 AND status = ANY($7::text[]) RETURNING id`,
+  const rows = await tx.q<{ gates: string | null }>(
+    `UPDATE runs SET status = $1, error = $2, then_status = $3, wake_at = $4, finished_at = $5 WHERE id = $6 AND status = ANY($7::text[]) RETURNING gates`,
     [to, f.error ?? null, f.thenStatus ?? null, f.wakeAt ?? null, final ? tx.now : null, runId, [...from]],
   );
   if (rows.length === 0) return false;
@@ -187,6 +208,7 @@ export async function setRunStatus(tx: Tx, runId: string, from: readonly string[
   if (f.error) data.error = f.error;
   if (f.wakeAt) data.until = f.wakeAt;
   await event(tx, runId, `run:${to}`, null, null, Object.keys(data).length > 0 ? data : null);
+  if (final && rows[0]?.gates) await tx.q('SELECT baton_release_run($1, $2)', [runId, tx.now]);
   return true;
 }
 
@@ -213,11 +235,22 @@ export async function resetForRetry(tx: Tx, runId: string, owner: string | null)
      WHERE run_id = $1 AND status = 'pending'`,
     [runId],
   );
-  await tx.q(`UPDATE steps SET status = 'ready', ready_at = $1 WHERE run_id = $2 AND status = 'pending' AND deps_unmet = 0`, [tx.now, runId]);
-  await tx.q(
-    `UPDATE runs SET status = 'running', run_attempt = run_attempt + 1, finished_at = NULL, error = NULL, then_status = NULL, started_at = $1, owner = $2, open_steps = $3 WHERE id = $4`,
+  const [run] = await tx.q<{ gates: string | null; priority: number }>(
+    `UPDATE runs SET status = CASE WHEN gates IS NULL THEN 'running' ELSE 'queued' END, run_attempt = run_attempt + 1, finished_at = NULL, error = NULL,
+       then_status = NULL, started_at = $1, owner = $2, open_steps = $3 WHERE id = $4 RETURNING gates, priority`,
     [tx.now, owner, reset.length, runId],
   );
   await event(tx, runId, 'run:retried', null, null, { steps: reset });
+  if (run?.gates) {
+    const gates = JSON.parse(run.gates) as RunGate[];
+    if (!(await queueRun(tx, runId, gates, run.priority))) await event(tx, runId, 'run:queued', null, null, { gates: gates.map((g) => g.key) });
+    return reset;
+  }
+  const ready = await tx.q<{ pool: string | null }>(
+    `UPDATE steps SET status = CASE WHEN pool IS NULL THEN 'ready' ELSE 'queued' END, ready_at = $1 WHERE run_id = $2 AND status = 'pending' AND deps_unmet = 0 RETURNING pool`,
+    [tx.now, runId],
+  );
+  const pools = ready.flatMap((r) => (r.pool === null ? [] : [r.pool]));
+  if (pools.length > 0) await tx.q('SELECT baton_admit_pools($1::text[], $2)', [pools, tx.now]);
   return reset;
 }

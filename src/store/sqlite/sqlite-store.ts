@@ -34,12 +34,13 @@ import type {
   StoredLogLine,
 } from '../store.js';
 import type { RunStatus, StepStatus } from '../../core/states.js';
+import type { FlowView, PoolView } from '../../core/flow.js';
 import { ChangeWatcher } from './change-watcher.js';
 import { GroupCommit } from './group-commit.js';
 import { JournalStatements } from './journal.js';
 import { migrate } from './migrate.js';
 import { SqliteServerTables } from './server-tables.js';
-import { toAttempt, toEvent, toLog, toRun, toStep, type AttemptRecord, type EventRecord, type LogRecord, type RunRecord, type StepRecord } from '../rows.js';
+import { RUN_COLUMNS, STEP_COLUMNS, toAttempt, toEvent, toLog, toRun, toStep, type AttemptRecord, type EventRecord, type LogRecord, type RunRecord, type StepRecord } from '../rows.js';
 import { Transitions } from './transitions.js';
 import { WalSync } from './wal-sync.js';
 
@@ -53,12 +54,6 @@ export interface SqliteStoreOptions {
   /** How long to wait for another process's write lock (ms). */
   busyTimeoutMs?: number;
 }
-
-const RUN_COLUMNS = `r.id, r.workflow, r.status, r.run_attempt, p.input, p.definition, r.created_at, r.started_at,
-  r.finished_at, r.owner, r.error, r.then_status, r.parent_id, r.wake_at, r.lease_until`;
-
-const STEP_COLUMNS = `run_id, id, kind, target, status, attempt, failures, exit_code, started_at, finished_at,
-  ready_at, outputs, error, completed_seq, depends_on, name, result, ord`;
 
 export class SqliteStore extends SqliteServerTables implements Store {
   readonly ordered = true;
@@ -107,6 +102,18 @@ export class SqliteStore extends SqliteServerTables implements Store {
 
   createRun(run: NewRun, owner: string | null): Promise<void> {
     return this.tx.write(() => this.transitions.createRun(run, owner));
+  }
+
+  setPool(name: string, slots: number | null): Promise<void> {
+    return this.tx.write(() => this.transitions.flow.setPool(name, slots, this.clock.now()));
+  }
+
+  listPools(): Promise<PoolView[]> {
+    return this.tx.read(() => this.transitions.flow.pools());
+  }
+
+  flow(runId: string): Promise<FlowView> {
+    return this.tx.read(() => this.transitions.flow.flow(runId));
   }
 
   takeRun(runId: string, owner: string): Promise<{ previousOwner: string | null }> {

@@ -7,7 +7,10 @@
  */
 import type { Database, Statement } from 'better-sqlite3';
 import type { Clock } from '../../core/clock.js';
+import type { RunGate } from '../../core/flow.js';
+import { isFinalRun, type RunStatus } from '../../core/states.js';
 import { isCodeRef } from '../../core/workflow-code.js';
+import { Admission } from './admission.js';
 import type { AttemptOutcome, Claim, ClaimRequest, FinishResult, NewRun, RunResultFields } from '../store.js';
 
 interface ClaimedRecord {
@@ -25,17 +28,20 @@ const FINAL = `('succeeded', 'failed', 'skipped', 'cancelled', 'compensated')`;
 export class Transitions {
   private readonly s: Record<string, Statement>;
 
+  private readonly admission: Admission;
+
   constructor(
     private readonly db: Database,
     private readonly clock: Clock,
   ) {
+    this.admission = new Admission(db, (...a) => this.event(...a));
     const p = (sql: string) => db.prepare(sql);
     this.s = {
-      insertRun: p(`INSERT INTO runs (id, workflow, status, created_at, started_at, owner, open_steps, parent_id, kind, deadline)
-        VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)`),
+      insertRun: p(`INSERT INTO runs (id, workflow, status, created_at, started_at, owner, open_steps, parent_id, kind, deadline, priority, gates)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       insertPayload: p(`INSERT INTO run_payloads (run_id, input, definition) VALUES (?, ?, ?)`),
-      insertStep: p(`INSERT INTO steps (run_id, id, status, deps_unmet, depends_on, ready_at, ord)
-        VALUES (?, ?, ?, ?, ?, ?, ?)`),
+      insertStep: p(`INSERT INTO steps (run_id, id, status, deps_unmet, depends_on, ready_at, ord, pool, priority)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       insertEdge: p(`INSERT OR IGNORE INTO step_edges (run_id, dep_id, step_id) VALUES (?, ?, ?)`),
       insertEvent: p(`INSERT INTO events (run_id, at, type, step_id, attempt, data) VALUES (?, ?, ?, ?, ?, ?)`),
       runOwner: p(`SELECT owner FROM runs WHERE id = ?`),
@@ -63,7 +69,7 @@ export class Transitions {
       finish: p(`UPDATE steps SET status = ?, finished_at = ?, exit_code = ?, outputs = ?, error = ?,
           failures = failures + ?, ready_at = ?, lease_owner = NULL, lease_until = NULL
         WHERE run_id = ? AND id = ? AND status = 'running' AND epoch = ?
-        RETURNING kind, target`),
+        RETURNING kind, target, pool`),
       closeSucceeded: p(`UPDATE runs SET open_steps = open_steps - 1, completed_seq = completed_seq + 1 WHERE id = ?
         RETURNING open_steps, completed_seq`),
       setCompletedSeq: p(`UPDATE steps SET completed_seq = ? WHERE run_id = ? AND id = ?`),
@@ -72,10 +78,11 @@ export class Transitions {
       unclaimSkipped: p(`UPDATE steps SET attempt = attempt - 1 WHERE run_id = ? AND id = ?`),
       deleteAttempt: p(`DELETE FROM attempts WHERE run_id = ? AND step_id = ? AND attempt = ?`),
       release: p(`UPDATE steps SET deps_unmet = deps_unmet - 1, deps_not_ok = deps_not_ok + ?,
-          status = CASE WHEN deps_unmet = 1 THEN 'ready' ELSE status END,
+          status = CASE WHEN deps_unmet > 1 THEN status WHEN pool IS NULL THEN 'ready' ELSE 'queued' END,
           ready_at = CASE WHEN deps_unmet = 1 THEN ? ELSE ready_at END
         WHERE run_id = ? AND status = 'pending'
-          AND id IN (SELECT step_id FROM step_edges WHERE run_id = ? AND dep_id = ?)`),
+          AND id IN (SELECT step_id FROM step_edges WHERE run_id = ? AND dep_id = ?)
+        RETURNING pool`),
       closeStep: p(`UPDATE runs SET open_steps = open_steps - 1 WHERE id = ? RETURNING open_steps`),
       openSteps: p(`SELECT open_steps FROM runs WHERE id = ?`),
       compensate: p(`UPDATE steps SET status = 'compensated' WHERE run_id = ? AND id = ? AND status = 'succeeded'`),
@@ -89,7 +96,7 @@ export class Transitions {
       runningSteps: p(`SELECT id FROM steps WHERE run_id = ? AND status = 'running'`),
       cancelSteps: p(`UPDATE steps SET status = 'cancelled', finished_at = ?, error = COALESCE(error, ?),
           lease_owner = NULL, lease_until = NULL
-        WHERE run_id = ? AND status NOT IN ${FINAL} RETURNING id`),
+        WHERE run_id = ? AND status NOT IN ${FINAL} RETURNING id, pool`),
       cancelAttempts: p(`UPDATE attempts SET status = 'cancelled', finished_at = ?, error = ?
         WHERE run_id = ? AND status = 'running'`),
       zeroOpen: p(`UPDATE runs SET open_steps = 0 WHERE id = ?`),
@@ -103,6 +110,7 @@ export class Transitions {
       setRunStatus: p(`UPDATE runs SET status = ?, error = ?, then_status = ?, wake_at = ?,
           finished_at = CASE WHEN ? IN ('succeeded', 'failed', 'cancelled', 'timed_out') THEN ? ELSE NULL END
         WHERE id = ? AND status IN (SELECT value FROM json_each(?)) RETURNING id`),
+      poolsOf: p(`SELECT DISTINCT pool FROM steps WHERE run_id = ? AND pool IS NOT NULL`),
       setResult: p(`UPDATE run_payloads SET result = ? WHERE run_id = ?`),
       resetSteps: p(`UPDATE steps SET status = 'pending', failures = 0, exit_code = NULL, error = NULL, outputs = NULL,
           started_at = NULL, finished_at = NULL, ready_at = NULL, deps_not_ok = 0, completed_seq = NULL
@@ -117,11 +125,18 @@ export class Transitions {
             SELECT count(*) FROM step_edges e JOIN steps d ON d.run_id = e.run_id AND d.id = e.dep_id
             WHERE e.run_id = steps.run_id AND e.step_id = steps.id AND d.status <> 'succeeded')
         WHERE run_id = ? AND status = 'pending'`),
-      readyUnblocked: p(`UPDATE steps SET status = 'ready', ready_at = ? WHERE run_id = ? AND status = 'pending' AND deps_unmet = 0`),
-      reopenRun: p(`UPDATE runs SET status = 'running', run_attempt = run_attempt + 1, finished_at = NULL, error = NULL,
+      readyUnblocked: p(`UPDATE steps SET status = CASE WHEN pool IS NULL THEN 'ready' ELSE 'queued' END, ready_at = ?
+        WHERE run_id = ? AND status = 'pending' AND deps_unmet = 0 RETURNING pool`),
+      runGates: p(`SELECT gates, priority FROM runs WHERE id = ?`),
+      reopenRun: p(`UPDATE runs SET status = ?, run_attempt = run_attempt + 1, finished_at = NULL, error = NULL,
           then_status = NULL, started_at = ?,
           owner = ?, open_steps = ? WHERE id = ?`),
     };
+  }
+
+  /** Flow control's reads and pool changes (see Admission). */
+  get flow(): Admission {
+    return this.admission;
   }
 
   private st(name: string): Statement {
@@ -135,16 +150,27 @@ export class Transitions {
   createRun(run: NewRun, owner: string | null): void {
     const now = this.clock.now();
     const timeoutMs = run.definition.timeoutMs;
-    this.st('insertRun').run(run.id, run.workflow, now, now, owner, run.steps.length, run.parentId ?? null, isCodeRef(run.definition) ? 'code' : 'file', timeoutMs !== undefined ? now + timeoutMs : null);
+    const gated = (run.gates?.length ?? 0) > 0;
+    const priority = run.priority ?? 0;
+    this.st('insertRun').run(run.id, run.workflow, gated ? 'queued' : 'running', now, gated ? null : now, owner, run.steps.length, run.parentId ?? null, isCodeRef(run.definition) ? 'code' : 'file', timeoutMs !== undefined ? now + timeoutMs : null, priority, gated ? JSON.stringify(run.gates) : null);
     this.st('insertPayload').run(run.id, JSON.stringify(run.input), JSON.stringify(run.definition));
     const insertStep = this.st('insertStep');
     const insertEdge = this.st('insertEdge');
+    const pools: string[] = [];
     run.steps.forEach((step, i) => {
       const deps = new Set(step.dependsOn);
-      insertStep.run(run.id, step.id, deps.size === 0 ? 'ready' : 'pending', deps.size, JSON.stringify([...deps]), deps.size === 0 ? Math.max(now, run.notBefore ?? now) : null, i);
+      const root = deps.size === 0;
+      const status = !root || gated ? 'pending' : step.pool === undefined ? 'ready' : 'queued';
+      if (status === 'queued') pools.push(step.pool!);
+      insertStep.run(run.id, step.id, status, deps.size, JSON.stringify([...deps]), root ? Math.max(now, run.notBefore ?? now) : null, i, step.pool ?? null, step.priority ?? priority);
       for (const dep of deps) insertEdge.run(run.id, dep, step.id);
     });
-    this.event(run.id, 'run:started', null, null, { workflow: run.workflow, steps: run.steps.length });
+    if (!gated) {
+      this.event(run.id, 'run:started', null, null, { workflow: run.workflow, steps: run.steps.length });
+      this.admission.admitPools(pools, now);
+    } else if (!this.admission.queueRun(run.id, run.gates!, priority, now)) {
+      this.event(run.id, 'run:queued', null, null, { workflow: run.workflow, steps: run.steps.length, gates: run.gates!.map((g) => g.key) });
+    }
   }
 
   takeRun(runId: string, owner: string): string | null {
@@ -231,7 +257,7 @@ export class Transitions {
       error = outcome.reason;
     }
     const row = this.st('finish').get(status, now, exitCode, outputs, error, failed, readyAt, runId, stepId, claim.epoch) as
-      | { kind: string; target: string | null }
+      | { kind: string; target: string | null; pool: string | null }
       | undefined;
     if (!row) {
       const open = this.st('openSteps').get(runId) as { open_steps: number } | undefined;
@@ -255,7 +281,8 @@ export class Transitions {
     if (row.kind === 'rollback' && status === 'succeeded' && row.target) this.st('compensate').run(runId, row.target);
     // A rollback chain goes on past a failed rollback: each undo is independent.
     const notOk = status === 'succeeded' || row.kind === 'rollback' ? 0 : 1;
-    this.st('release').run(notOk, now, runId, runId, stepId);
+    const released = this.st('release').all(notOk, now, runId, runId, stepId) as Array<{ pool: string | null }>;
+    if (row.pool !== null || released.some((r) => r.pool !== null)) this.admission.admitPools([row.pool, ...released.map((r) => r.pool)], now);
     if (status === 'succeeded') {
       const counters = this.st('closeSucceeded').get(runId) as { open_steps: number; completed_seq: number };
       this.st('setCompletedSeq').run(counters.completed_seq, runId, stepId);
@@ -293,9 +320,10 @@ export class Transitions {
   cancelSteps(runId: string, reason: string): string[] {
     const now = this.clock.now();
     const running = (this.st('runningSteps').all(runId) as Array<{ id: string }>).map((r) => r.id);
-    const rows = this.st('cancelSteps').all(now, reason, runId) as Array<{ id: string }>;
+    const rows = this.st('cancelSteps').all(now, reason, runId) as Array<{ id: string; pool: string | null }>;
     this.st('cancelAttempts').run(now, reason, runId);
     this.st('zeroOpen').run(runId);
+    this.admission.admitPools(rows.map((r) => r.pool), now);
     if (rows.length > 0) this.event(runId, 'steps:cancelled', null, null, { steps: rows.length, reason });
     return running;
   }
@@ -316,13 +344,15 @@ export class Transitions {
   }
 
   setRunStatus(runId: string, from: readonly string[], to: string, f: RunResultFields): boolean {
-    const row = this.st('setRunStatus').get(to, f.error ?? null, f.thenStatus ?? null, f.wakeAt ?? null, to, this.clock.now(), runId, JSON.stringify(from));
+    const now = this.clock.now();
+    const row = this.st('setRunStatus').get(to, f.error ?? null, f.thenStatus ?? null, f.wakeAt ?? null, to, now, runId, JSON.stringify(from));
     if (!row) return false;
     if (f.result !== undefined) this.st('setResult').run(f.result, runId);
     const data: Record<string, unknown> = {};
     if (f.error) data.error = f.error;
     if (f.wakeAt) data.until = f.wakeAt;
     this.event(runId, `run:${to}`, null, null, Object.keys(data).length > 0 ? data : null);
+    if (isFinalRun(to as RunStatus)) this.admission.releaseRun(runId, now);
     return true;
   }
 
@@ -331,9 +361,15 @@ export class Transitions {
     const reset = (this.st('resetSteps').all(runId) as Array<{ id: string }>).map((r) => r.id);
     for (const r of this.st('resetJournal').all(runId) as Array<{ id: string }>) reset.push(r.id);
     this.st('recount').run(runId);
-    this.st('readyUnblocked').run(now, runId);
-    this.st('reopenRun').run(now, owner, reset.length, runId);
+    const { gates, priority } = this.st('runGates').get(runId) as { gates: string | null; priority: number };
+    this.st('reopenRun').run(gates ? 'queued' : 'running', now, owner, reset.length, runId);
     this.event(runId, 'run:retried', null, null, { steps: reset });
+    if (gates) {
+      if (!this.admission.queueRun(runId, JSON.parse(gates) as RunGate[], priority, now)) this.event(runId, 'run:queued', null, null, { gates: (JSON.parse(gates) as RunGate[]).map((g) => g.key) });
+    } else {
+      const pools = (this.st('readyUnblocked').all(now, runId) as Array<{ pool: string | null }>).map((r) => r.pool);
+      this.admission.admitPools(pools, now);
+    }
     return reset;
   }
 }
