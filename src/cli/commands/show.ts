@@ -37,7 +37,7 @@ export async function main(argv: string[]): Promise<number> {
     if (report.wakeAt && report.status === 'waiting') out.push(`  wakes    ${report.wakeAt}`);
     if (report.result !== undefined) out.push(`  result   ${JSON.stringify(report.result)}`);
     if (report.error) out.push(`  error    ${s.paint('red', report.error)}`);
-    for (const line of describeWait(await store.flow(runId))) out.push(`  waiting  ${s.paint('yellow', line)}`);
+    for (const line of describeWait(await store.flow(runId))) out.push(`  ${s.paint('yellow', line)}`);
     out.push('');
     // Journaled values (now, random, uuid) are in --json; the table shows what ran.
     const rows = report.steps.filter((st) => st.kind !== 'value').map((st) => [
