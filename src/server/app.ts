@@ -15,6 +15,7 @@ import type { Engine } from '../engine/engine.js';
 import { authenticate } from './auth.js';
 import { fail, HttpError } from './http.js';
 import { routes } from './routes.js';
+import type { StoreFeed } from './store-feed.js';
 
 export { routes };
 
@@ -68,6 +69,8 @@ export interface ServerDeps {
   /** An event: the runs it started (workflows whose on.event matched). */
   publish(event: { type: string; data: unknown }): Promise<Array<{ workflow: string; runId: string }>>;
   metrics: { text(): Promise<{ body: string; contentType: string }> };
+  /** On a shared store: run and step changes of every server and worker, for the SSE stream. */
+  feed?: StoreFeed;
   /** False while starting or draining (/readyz answers 503). */
   ready(): boolean;
   version: string;

@@ -172,7 +172,7 @@ export function routes(deps: ServerDeps): Route[] {
         return c.json({ sent: true });
       },
     },
-    { method: 'GET', path: '/api/stream', role: 'viewer', summary: 'Server-sent events: run and step changes as they happen',  handler: (c) => stream(c, deps.engine) },
+    { method: 'GET', path: '/api/stream', role: 'viewer', summary: 'Server-sent events: run and step changes as they happen',  handler: (c) => stream(c, deps.engine, deps.feed) },
     {
       method: 'POST',
       path: '/api/events',

@@ -425,6 +425,10 @@ export interface Store {
   getSteps(runId: string): Promise<StepRow[]>;
   getAttempts(runId: string, stepId?: string): Promise<AttemptRow[]>;
   getEvents(runId: string, afterSeq?: number): Promise<EventRow[]>;
+  /** History of every run after `afterSeq`, in seq order (a live feed across processes). */
+  eventsAfter(afterSeq: number, limit: number): Promise<EventRow[]>;
+  /** The seq of the newest event, 0 when there is none. */
+  lastEventSeq(): Promise<number>;
   getLogs(query: LogQuery): Promise<StoredLogLine[]>;
   /** Outputs of the given steps (for `tasks.<id>.outputs` in expressions). */
   getOutputs(runId: string, stepIds: readonly string[]): Promise<Map<string, { status: StepStatus; outputs: Record<string, string> }>>;

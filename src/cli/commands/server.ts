@@ -135,8 +135,12 @@ their runs. On first start it makes an admin token and prints it once.
       worker.poke();
     })().catch((error: unknown) => warn(`run.${e.status} of ${e.runId}: ${(error as Error).message}`));
   });
+  // On a shared store the live stream follows the store's history: steps other machines run are in it.
+  const feed = store.ordered ? undefined : new (await import('../../server/store-feed.js')).StoreFeed(store);
+  await feed?.start();
   const { app } = createApp({
     engine,
+    ...(feed ? { feed } : {}),
     catalog,
     schedules: control,
     metrics,
@@ -201,6 +205,7 @@ their runs. On first start it makes an admin token and prints it once.
   server.close();
   // Live streams (SSE) end with the server.
   (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+  feed?.stop();
   close();
   await store.close();
   return EXIT.ok;

@@ -367,6 +367,15 @@ export class PgStore extends PgServerTables implements Store {
     return (await this.db.q<EventRecord>('SELECT * FROM events WHERE run_id = $1 AND seq > $2 ORDER BY seq', [runId, afterSeq])).map(toEvent);
   }
 
+  async eventsAfter(afterSeq: number, limit: number): Promise<EventRow[]> {
+    return (await this.db.q<EventRecord>('SELECT * FROM events WHERE seq > $1 ORDER BY seq LIMIT $2', [afterSeq, limit])).map(toEvent);
+  }
+
+  async lastEventSeq(): Promise<number> {
+    const [row] = await this.db.q<{ seq: string }>('SELECT COALESCE(MAX(seq), 0) AS seq FROM events');
+    return Number(row?.seq ?? 0);
+  }
+
   async getLogs(q: LogQuery): Promise<StoredLogLine[]> {
     const where = ['run_id = $1', 'seq > $2'];
     const params: unknown[] = [q.runId, q.afterSeq ?? 0];

@@ -377,6 +377,14 @@ export class SqliteStore extends SqliteServerTables implements Store {
     );
   }
 
+  eventsAfter(afterSeq: number, limit: number): Promise<EventRow[]> {
+    return this.tx.read(() => (this.db.prepare('SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?').all(afterSeq, limit) as EventRecord[]).map(toEvent));
+  }
+
+  lastEventSeq(): Promise<number> {
+    return this.tx.read(() => (this.db.prepare('SELECT COALESCE(MAX(seq), 0) AS seq FROM events').get() as { seq: number }).seq);
+  }
+
   getLogs(q: LogQuery): Promise<StoredLogLine[]> {
     return this.tx.read(() => {
       const where = ['run_id = ?', 'seq > ?'];
