@@ -6,6 +6,7 @@
  * the state it expects, and a mismatch is a typed outcome, not an overwrite.
  * Every backend runs the same contract suite (test/store/contract.ts).
  */
+import type { RunTrigger } from '../core/run-trigger.js';
 import type { FireOutcome, FireRecord, ScheduleState } from '../core/schedule.js';
 import type { TokenRecord } from '../core/tokens.js';
 import type { RunDefinition } from '../core/workflow-code.js';
@@ -178,6 +179,19 @@ export interface RunQuery {
   limit?: number;
   /** Runs created before this run id's creation (paging, newest first). */
   before?: string;
+  /** Runs created at or after this time (ms since the epoch). */
+  since?: number;
+  /** Runs created before this time (ms since the epoch). */
+  until?: number;
+  /** Runs whose id starts with this text, or whose input's JSON contains it (case-insensitive). */
+  search?: string;
+  /** Runs started this way (see RunTrigger). */
+  trigger?: RunTrigger;
+}
+
+/** A run as lists show it: its row and what started it. */
+export interface ListedRun extends RunRow {
+  trigger: RunTrigger;
 }
 
 /** One journaled call of a code run (a row of its steps, read for replay). */
@@ -400,7 +414,7 @@ export interface Store {
   getRun(runId: string): Promise<RunRow | undefined>;
   /** Resolve a unique id prefix (as git does). */
   findRunId(prefix: string): Promise<string | undefined>;
-  listRuns(query?: RunQuery): Promise<RunRow[]>;
+  listRuns(query?: RunQuery): Promise<ListedRun[]>;
   getSteps(runId: string): Promise<StepRow[]>;
   getAttempts(runId: string, stepId?: string): Promise<AttemptRow[]>;
   getEvents(runId: string, afterSeq?: number): Promise<EventRow[]>;

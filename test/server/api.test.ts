@@ -215,6 +215,24 @@ describe('baton server', () => {
     expect(((await runEnds((follower as Run).id, operator)).run as Run).status).toBe('succeeded');
   }, 30_000);
 
+  it('lists runs by what started them, by time, and by run id or input text', async () => {
+    const viewer = await token('viewer');
+    type Listed = Run & { workflow: string; trigger: string; input: Record<string, unknown> };
+    const list = async (q: string) => (await api('GET', `/api/runs?limit=500&${q}`, viewer)).json.runs as Listed[];
+    const byEvent = await list('trigger=event');
+    expect(byEvent.map((r) => r.workflow)).toContain('on-push');
+    expect(new Set(byEvent.map((r) => r.trigger))).toEqual(new Set(['event']));
+    const pushed = byEvent.find((r) => r.workflow === 'on-push') as Listed;
+    expect((await list('q=ADA')).map((r) => r.id)).toContain(pushed.id);
+    expect((await list(`q=${pushed.id}`)).map((r) => r.id)).toEqual([pushed.id]);
+    expect((await list('trigger=manual')).every((r) => r.trigger === 'manual' && !byEvent.some((e) => e.id === r.id))).toBe(true);
+    expect(await list(`since=${new Date(Date.now() + 60_000).toISOString()}`)).toEqual([]);
+    expect((await list(`until=${new Date(Date.now() + 60_000).toISOString()}`)).length).toBeGreaterThan(2);
+    expect((await api('GET', '/api/runs?trigger=cron', viewer)).json.error).toMatchObject({ code: 'INVALID_QUERY', message: expect.stringContaining('manual, schedule, event, parent') as string });
+    expect((await api('GET', '/api/runs?since=yesterday', viewer)).status).toBe(400);
+    expect((await api('GET', '/api/runs?status=done', viewer)).status).toBe(400);
+  });
+
   it('fires schedules, shows them with their policies and next fires, and pauses, resumes and triggers them', async () => {
     const operator = await token('operator');
     type View = { workflow: string; id: string; when: string; catchUp: string; overlap: string; paused: boolean; next: string[]; last: Array<{ outcome: string; runId: string | null }> };
