@@ -84,11 +84,25 @@ describe('baton server', () => {
     expect(one.json.source).toContain('echo hello ${{ inputs.who }}');
     expect((await api('GET', '/healthz')).status).toBe(200);
     expect((await api('GET', '/readyz')).json).toEqual({ ready: true });
-    // The link printed at start opens a page (where the console will be) that holds no data.
+    // The link printed at start opens the console, a page that holds no data, under a CSP with no inline code.
     const page = await fetch(`${base}/?token=${admin}`);
     expect(page.headers.get('content-type')).toMatch(/text\/html/);
-    expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
-    expect(await page.text()).toContain('/api/openapi.json');
+    const csp = page.headers.get('content-security-policy') as string;
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    const html = await page.text();
+    expect(html).toContain('<div id="root"></div>');
+    expect(html).not.toContain('baton_');
+    // Console paths fall back to the page; an unknown /api path stays a JSON 404; a missing asset is a 404.
+    expect(await (await fetch(`${base}/runs/some-run`)).text()).toBe(html);
+    expect(await api('GET', '/api/nothing', admin)).toMatchObject({ status: 404, json: { error: { code: 'NOT_FOUND' } } });
+    expect((await fetch(`${base}/assets/nothing.js`)).status).toBe(404);
+    expect((await fetch(`${base}/..%2f..%2fpackage.json`)).status).toBe(404);
+    const script = /<script type="module" crossorigin src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1] as string;
+    const asset = await fetch(base + script);
+    expect(asset.headers.get('content-type')).toMatch(/javascript/);
+    expect(asset.headers.get('cache-control')).toContain('immutable');
   });
 
   it('every route but /healthz and /readyz needs a token, and a role that may call it', async () => {
