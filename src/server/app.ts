@@ -13,6 +13,7 @@ import type { AlertDef, EventTriggerDef, ScheduleDef } from '../core/schedule.js
 import { roleAllows, type Role, type TokenRecord } from '../core/tokens.js';
 import type { Engine } from '../engine/engine.js';
 import { authenticate } from './auth.js';
+import { consoleFiles } from './console-files.js';
 import { fail, HttpError } from './http.js';
 import { routes } from './routes.js';
 import type { StoreFeed } from './store-feed.js';
@@ -74,6 +75,8 @@ export interface ServerDeps {
   /** False while starting or draining (/readyz answers 503). */
   ready(): boolean;
   version: string;
+  /** The built web console (dist/console) served at /; without it / says the console is not built. */
+  consoleDir?: string;
 }
 
 export type Handler = (c: Context, who: TokenRecord | undefined) => Response | Promise<Response>;
@@ -103,11 +106,8 @@ export function createApp(deps: ServerDeps): { app: Hono; table: Route[] } {
     if (error instanceof BatonError) return c.json({ error: { code: error.code, message: error.message } }, STATUS[error.code] ?? 500);
     return c.json({ error: { code: 'INTERNAL', message: (error as Error).message } }, 500);
   });
-  // The console will be served here (static files, no data: it asks for a token like any client).
-  app.get('/', (c) =>
-    c.html(LANDING, 200, { 'content-security-policy': "default-src 'none'; style-src 'self'", 'x-content-type-options': 'nosniff' }),
-  );
-  app.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: `no route ${c.req.method} ${c.req.path}` } }, 404));
+  const notFound = (c: Context) => c.json({ error: { code: 'NOT_FOUND', message: `no route ${c.req.method} ${c.req.path}` } }, 404);
+  app.notFound(notFound);
   for (const route of table) {
     app.on(route.method, route.path, async (c) => {
       let who: TokenRecord | undefined;
@@ -119,15 +119,8 @@ export function createApp(deps: ServerDeps): { app: Hono; table: Route[] } {
       return route.handler(c, who);
     });
   }
+  // The web console: any other GET outside /api (an unknown /api path stays a JSON 404).
+  const files = consoleFiles(deps.consoleDir);
+  app.get('*', (c) => (c.req.path === '/api' || c.req.path.startsWith('/api/') ? notFound(c) : files(c)));
   return { app, table };
 }
-
-const LANDING = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>baton server</title></head>
-<body>
-<h1>baton server</h1>
-<p>This server answers the baton API: its description is <a href="/api/openapi.json">/api/openapi.json</a>
-(every route but /healthz and /readyz needs <code>Authorization: Bearer &lt;token&gt;</code>).
-The web console is not part of this version yet.</p>
-</body></html>
-`;

@@ -47,3 +47,12 @@ export function intParam(c: Context, name: string, max: number): number | undefi
   if (!Number.isInteger(n) || n < 0 || n > max) fail(400, 'INVALID_QUERY', `?${name}= must be a whole number from 0 to ${max}, got "${raw}"`);
   return n;
 }
+
+/** A time in a query parameter: ISO 8601 or milliseconds since the epoch. */
+export function timeParam(c: Context, name: string): number | undefined {
+  const raw = c.req.query(name);
+  if (raw === undefined || raw === '') return undefined;
+  const ms = /^\d+$/.test(raw) ? Number(raw) : Date.parse(raw);
+  if (!Number.isFinite(ms)) fail(400, 'INVALID_QUERY', `?${name}= must be a time (ISO 8601, like 2026-12-01T08:00:00Z, or ms since the epoch), got "${raw}"`);
+  return ms;
+}

@@ -6,12 +6,13 @@
 import type { Context } from 'hono';
 import { z } from 'zod';
 import { describeWait } from '../core/flow.js';
-import { isFinalRun, type RunStatus } from '../core/states.js';
+import { RUN_TRIGGERS, type RunTrigger } from '../core/run-trigger.js';
+import { isFinalRun, RUN_STATUSES, type RunStatus } from '../core/states.js';
 import { ROLES } from '../core/tokens.js';
 import type { Route, ServerDeps } from './app.js';
 import { announceRun } from './announce.js';
 import { newToken } from './auth.js';
-import { body, fail, intParam } from './http.js';
+import { body, fail, intParam, timeParam } from './http.js';
 import { openApi } from './openapi.js';
 import { stream } from './sse.js';
 
@@ -81,12 +82,35 @@ export function routes(deps: ServerDeps): Route[] {
       method: 'GET',
       path: '/api/runs',
       role: 'viewer',
-      summary: 'Runs, newest first; next is the value of before for the next page',
-      query: { workflow: 'only this workflow', status: 'only runs in this status', limit: 'at most this many (default 50, up to 500)', before: 'runs created before this run id (paging)' },
+      summary: 'Runs, newest first, each with what started it (trigger); next is the value of before for the next page',
+      query: {
+        workflow: 'only this workflow',
+        status: 'only runs in this status',
+        trigger: 'only runs started this way: manual, schedule, event or parent',
+        since: 'only runs created at or after this time (ISO 8601 or ms since the epoch)',
+        until: 'only runs created before this time (ISO 8601 or ms since the epoch)',
+        q: 'only runs whose id starts with this text or whose input contains it (case-insensitive)',
+        limit: 'at most this many (default 50, up to 500)',
+        before: 'runs created before this run id (paging)',
+      },
       handler: async (c) => {
         const limit = intParam(c, 'limit', 500) ?? 50;
         const status = c.req.query('status');
-        const q = { limit, ...(c.req.query('workflow') ? { workflow: c.req.query('workflow') as string } : {}), ...(status ? { status: status as RunStatus } : {}), ...(c.req.query('before') ? { before: c.req.query('before') as string } : {}) };
+        const trigger = c.req.query('trigger');
+        if (status && !(RUN_STATUSES as readonly string[]).includes(status)) fail(400, 'INVALID_QUERY', `?status= must be one of ${RUN_STATUSES.join(', ')}, got "${status}"`);
+        if (trigger && !(RUN_TRIGGERS as readonly string[]).includes(trigger)) fail(400, 'INVALID_QUERY', `?trigger= must be one of ${RUN_TRIGGERS.join(', ')}, got "${trigger}"`);
+        const since = timeParam(c, 'since');
+        const until = timeParam(c, 'until');
+        const q = {
+          limit,
+          ...(c.req.query('workflow') ? { workflow: c.req.query('workflow') as string } : {}),
+          ...(status ? { status: status as RunStatus } : {}),
+          ...(trigger ? { trigger: trigger as RunTrigger } : {}),
+          ...(since !== undefined ? { since } : {}),
+          ...(until !== undefined ? { until } : {}),
+          ...(c.req.query('q')?.trim() ? { search: (c.req.query('q') as string).trim() } : {}),
+          ...(c.req.query('before') ? { before: c.req.query('before') as string } : {}),
+        };
         const runs = await store.listRuns(q);
         return c.json({ runs, next: runs.length === limit ? (runs.at(-1)?.id ?? null) : null });
       },

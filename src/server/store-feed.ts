@@ -16,7 +16,11 @@
 import { EventEmitter } from 'node:events';
 import type { EngineEventMap } from '../core/events.js';
 import type { RunStatus, StepStatus } from '../core/states.js';
-import type { EventRow, Store } from '../store/store.js';
+import type { Engine } from '../engine/engine.js';
+
+/** The engine's store (the server reaches the store through the engine only). */
+type Store = Engine['store'];
+type EventRow = Awaited<ReturnType<Store['eventsAfter']>>[number];
 
 const POLL_MS = 500;
 const GAP_MS = 5000;

@@ -221,3 +221,17 @@ export interface ScheduleStateRow {
 export function toScheduleState(r: ScheduleStateRow): ScheduleState {
   return { workflow: r.workflow, schedule: r.schedule, paused: r.paused === true || r.paused === 1, changedAt: r.changed_at };
 }
+
+/**
+ * What started a run (core/run-trigger.ts), in SQL both backends speak, over
+ * `runs r`: each EXISTS is a look-up in the run's own events (events_by_run).
+ */
+export const TRIGGER_SQL = `(CASE WHEN r.parent_id IS NOT NULL THEN 'parent'
+  WHEN EXISTS (SELECT 1 FROM events e WHERE e.run_id = r.id AND e.type = 'run:scheduled') THEN 'schedule'
+  WHEN EXISTS (SELECT 1 FROM events e WHERE e.run_id = r.id AND e.type = 'run:triggered') THEN 'event'
+  ELSE 'manual' END)`;
+
+/** Text for a LIKE pattern, its wildcards escaped (with ESCAPE '\'; PostgreSQL's default escape). */
+export function likeEscape(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}

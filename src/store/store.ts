@@ -7,6 +7,7 @@
  * Every backend runs the same contract suite (test/store/contract.ts).
  */
 import type { FlowView, PoolView, RunGate } from '../core/flow.js';
+import type { RunTrigger } from '../core/run-trigger.js';
 import type { FireOutcome, FireRecord, ScheduleState } from '../core/schedule.js';
 import type { TokenRecord } from '../core/tokens.js';
 import type { RunDefinition } from '../core/workflow-code.js';
@@ -190,6 +191,19 @@ export interface RunQuery {
   limit?: number;
   /** Runs created before this run id's creation (paging, newest first). */
   before?: string;
+  /** Runs created at or after this time (ms since the epoch). */
+  since?: number;
+  /** Runs created before this time (ms since the epoch). */
+  until?: number;
+  /** Runs whose id starts with this text, or whose input's JSON contains it (case-insensitive). */
+  search?: string;
+  /** Runs started this way (see RunTrigger). */
+  trigger?: RunTrigger;
+}
+
+/** A run as lists show it: its row and what started it. */
+export interface ListedRun extends RunRow {
+  trigger: RunTrigger;
 }
 
 /** One journaled call of a code run (a row of its steps, read for replay). */
@@ -421,7 +435,7 @@ export interface Store {
   getRun(runId: string): Promise<RunRow | undefined>;
   /** Resolve a unique id prefix (as git does). */
   findRunId(prefix: string): Promise<string | undefined>;
-  listRuns(query?: RunQuery): Promise<RunRow[]>;
+  listRuns(query?: RunQuery): Promise<ListedRun[]>;
   getSteps(runId: string): Promise<StepRow[]>;
   getAttempts(runId: string, stepId?: string): Promise<AttemptRow[]>;
   getEvents(runId: string, afterSeq?: number): Promise<EventRow[]>;

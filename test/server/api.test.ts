@@ -84,11 +84,25 @@ describe('baton server', () => {
     expect(one.json.source).toContain('echo hello ${{ inputs.who }}');
     expect((await api('GET', '/healthz')).status).toBe(200);
     expect((await api('GET', '/readyz')).json).toEqual({ ready: true });
-    // The link printed at start opens a page (where the console will be) that holds no data.
+    // The link printed at start opens the console, a page that holds no data, under a CSP with no inline code.
     const page = await fetch(`${base}/?token=${admin}`);
     expect(page.headers.get('content-type')).toMatch(/text\/html/);
-    expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
-    expect(await page.text()).toContain('/api/openapi.json');
+    const csp = page.headers.get('content-security-policy') as string;
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    const html = await page.text();
+    expect(html).toContain('<div id="root"></div>');
+    expect(html).not.toContain('baton_');
+    // Console paths fall back to the page; an unknown /api path stays a JSON 404; a missing asset is a 404.
+    expect(await (await fetch(`${base}/runs/some-run`)).text()).toBe(html);
+    expect(await api('GET', '/api/nothing', admin)).toMatchObject({ status: 404, json: { error: { code: 'NOT_FOUND' } } });
+    expect((await fetch(`${base}/assets/nothing.js`)).status).toBe(404);
+    expect((await fetch(`${base}/..%2f..%2fpackage.json`)).status).toBe(404);
+    const script = /<script type="module" crossorigin src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1] as string;
+    const asset = await fetch(base + script);
+    expect(asset.headers.get('content-type')).toMatch(/javascript/);
+    expect(asset.headers.get('cache-control')).toContain('immutable');
   });
 
   it('every route but /healthz and /readyz needs a token, and a role that may call it', async () => {
@@ -214,6 +228,24 @@ describe('baton server', () => {
     }, 10_000);
     expect(((await runEnds((follower as Run).id, operator)).run as Run).status).toBe('succeeded');
   }, 30_000);
+
+  it('lists runs by what started them, by time, and by run id or input text', async () => {
+    const viewer = await token('viewer');
+    type Listed = Run & { workflow: string; trigger: string; input: Record<string, unknown> };
+    const list = async (q: string) => (await api('GET', `/api/runs?limit=500&${q}`, viewer)).json.runs as Listed[];
+    const byEvent = await list('trigger=event');
+    expect(byEvent.map((r) => r.workflow)).toContain('on-push');
+    expect(new Set(byEvent.map((r) => r.trigger))).toEqual(new Set(['event']));
+    const pushed = byEvent.find((r) => r.workflow === 'on-push') as Listed;
+    expect((await list('q=ADA')).map((r) => r.id)).toContain(pushed.id);
+    expect((await list(`q=${pushed.id}`)).map((r) => r.id)).toEqual([pushed.id]);
+    expect((await list('trigger=manual')).every((r) => r.trigger === 'manual' && !byEvent.some((e) => e.id === r.id))).toBe(true);
+    expect(await list(`since=${new Date(Date.now() + 60_000).toISOString()}`)).toEqual([]);
+    expect((await list(`until=${new Date(Date.now() + 60_000).toISOString()}`)).length).toBeGreaterThan(2);
+    expect((await api('GET', '/api/runs?trigger=cron', viewer)).json.error).toMatchObject({ code: 'INVALID_QUERY', message: expect.stringContaining('manual, schedule, event, parent') as string });
+    expect((await api('GET', '/api/runs?since=yesterday', viewer)).status).toBe(400);
+    expect((await api('GET', '/api/runs?status=done', viewer)).status).toBe(400);
+  });
 
   it('fires schedules, shows them with their policies and next fires, and pauses, resumes and triggers them', async () => {
     const operator = await token('operator');

@@ -119,7 +119,7 @@ describe('flow control on an embedded server', () => {
   });
 });
 
-describe('a pool shared by two workers on PostgreSQL', () => {
+describe('a pool shared by workers on PostgreSQL', () => {
   const schema = freshSchema();
   const DB = `${PG_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
   let box: Sandbox;
@@ -138,7 +138,8 @@ describe('a pool shared by two workers on PostgreSQL', () => {
   it('never lets more tasks hold its slots than it has, whichever worker runs them', async () => {
     box.write('pooled.yaml', POOLED);
     const env = { FLOW_LOG: box.path('flow.log') };
-    const workers = [box.start(['worker', '--db', DB, '--concurrency', '4'], env), box.start(['worker', '--db', DB, '--concurrency', '4'], env)];
+    // Three workers of one step each: without the pool three would run at once, and no worker alone can fill it.
+    const workers = [1, 2, 3].map(() => box.start(['worker', '--db', DB, '--concurrency', '1'], env));
     try {
       const submitted = await Promise.all([0, 1].map(() => box.run(['run', 'pooled.yaml', '--db', DB, '--pool', 'db=2', '--detach'], env)));
       for (const r of submitted) expect(r.code, r.stderr).toBe(0);
@@ -146,7 +147,7 @@ describe('a pool shared by two workers on PostgreSQL', () => {
       try {
         await eventually(async () => (await store.listRuns()).filter((r) => r.status === 'succeeded').length === 2, 40_000);
         const owners = new Set((await Promise.all((await store.listRuns()).map((r) => store.getAttempts(r.id)))).flat().map((a) => a.owner));
-        expect(owners.size).toBe(2);
+        expect(owners.size).toBeGreaterThanOrEqual(2);
       } finally {
         await store.close();
       }

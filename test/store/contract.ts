@@ -234,6 +234,33 @@ export function storeContract(backend: string, factory: StoreFactory, skip: Reco
       expect(got).toMatchObject({ workflow: 'wf', input: { a: 1 }, definition: DEF });
     });
 
+    t('runs filter by creation time, by id prefix or input text, and by what started them', async () => {
+      const manual = await newRun([{ id: 'x', dependsOn: [] }]);
+      const t0 = clock.now();
+      clock.advance(1000);
+      const scheduled = `sched${++n}`;
+      await store.createRun({ id: scheduled, workflow: 'wf', definition: DEF, input: { note: 'Nightly 50%_done' }, steps: [{ id: 'x', dependsOn: [] }] }, OWNER);
+      await store.appendEvent(scheduled, 'run:scheduled', { data: { schedule: 's' } });
+      clock.advance(1000);
+      const evented = await newRun([{ id: 'x', dependsOn: [] }]);
+      await store.appendEvent(evented, 'run:triggered', { data: { event: 'git.push' } });
+      clock.advance(1000);
+      const child = `child${++n}`;
+      await store.createRun({ id: child, workflow: 'wf', definition: DEF, input: {}, steps: [{ id: 'x', dependsOn: [] }], parentId: manual }, OWNER);
+      const ids = async (q: Parameters<Store['listRuns']>[0]) => (await store.listRuns(q)).map((r) => r.id);
+      expect((await store.listRuns()).map((r) => `${r.id}:${r.trigger}`)).toEqual([`${child}:parent`, `${evented}:event`, `${scheduled}:schedule`, `${manual}:manual`]);
+      expect(await ids({ trigger: 'schedule' })).toEqual([scheduled]);
+      expect(await ids({ trigger: 'manual' })).toEqual([manual]);
+      expect(await ids({ since: t0 + 1000, until: t0 + 2000 })).toEqual([scheduled]);
+      expect(await ids({ since: t0 + 2000 })).toEqual([child, evented]);
+      expect(await ids({ until: t0 + 1 })).toEqual([manual]);
+      expect(await ids({ search: 'SCHED' })).toEqual([scheduled]);
+      expect(await ids({ search: 'nightly 50%_' })).toEqual([scheduled]);
+      // LIKE wildcards in the text are literal (unescaped, "%" would match " 50%_").
+      expect(await ids({ search: 'Nightly%done' })).toEqual([]);
+      expect(await ids({ search: '_' })).toEqual([scheduled]);
+    });
+
     t('a worker claims ready steps of any run submitted for workers, oldest first, and learns the next retry', async () => {
       const submit = async (steps: NewStep[]) => {
         const id = `run${++n}`;

@@ -7,7 +7,9 @@
  * claimed, steps in hand may finish for --grace (the API answers meanwhile),
  * then the server exits.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseDuration } from '../../core/duration.js';
 import { quietUntil } from '../../core/quiet-hours.js';
 import type { WorkflowDef } from '../../core/model.js';
@@ -149,6 +151,7 @@ their runs. On first start it makes an admin token and prints it once.
     poke: () => worker.poke(),
     ready: () => ready,
     version: packageVersion(),
+    consoleDir: consoleDir(),
   });
 
   // The first start makes an admin token; only its hash is kept.
@@ -209,6 +212,12 @@ their runs. On first start it makes an admin token and prints it once.
   close();
   await store.close();
   return EXIT.ok;
+}
+
+/** The built console next to this file's package (dist/console), if it was built. */
+function consoleDir(): string | undefined {
+  const dir = fileURLToPath(new URL('../../console', import.meta.url));
+  return existsSync(join(dir, 'index.html')) ? dir : undefined;
 }
 
 function packageVersion(): string {

@@ -9,8 +9,9 @@ import pg from 'pg';
 import type { Clock } from '../../core/clock.js';
 import { BatonError } from '../../core/errors.js';
 import type { FlowView, PoolView } from '../../core/flow.js';
+import type { RunTrigger } from '../../core/run-trigger.js';
 import type { RunStatus, StepStatus } from '../../core/states.js';
-import { RUN_COLUMNS, STEP_COLUMNS, toAttempt, toEntry, toEvent, toLog, toRun, toStep, type AttemptRecord, type EventRecord, type LogRecord, type RunRecord, type StepRecord } from '../rows.js';
+import { likeEscape, RUN_COLUMNS, STEP_COLUMNS, toAttempt, toEntry, toEvent, toLog, toRun, toStep, TRIGGER_SQL, type AttemptRecord, type EventRecord, type LogRecord, type RunRecord, type StepRecord } from '../rows.js';
 import type {
   AttemptOutcome,
   AttemptRow,
@@ -22,6 +23,7 @@ import type {
   FinishResult,
   JournalEntry,
   LogLine,
+  ListedRun,
   LogQuery,
   NewRun,
   RunQuery,
@@ -337,7 +339,7 @@ export class PgStore extends PgServerTables implements Store {
     return rows[0]?.id;
   }
 
-  async listRuns(query: RunQuery = {}): Promise<RunRow[]> {
+  async listRuns(query: RunQuery = {}): Promise<ListedRun[]> {
     const where: string[] = [];
     const params: unknown[] = [];
     const p = (v: unknown) => {
@@ -347,9 +349,13 @@ export class PgStore extends PgServerTables implements Store {
     if (query.workflow) where.push(`r.workflow = ${p(query.workflow)}`);
     if (query.status) where.push(`r.status = ${p(query.status)}`);
     if (query.before) where.push(`(r.created_at, r.id) < (SELECT created_at, id FROM runs WHERE id = ${p(query.before)})`);
-    const sql = `SELECT ${RUN_COLUMNS} FROM runs r JOIN run_payloads p ON p.run_id = r.id
+    if (query.since !== undefined) where.push(`r.created_at >= ${p(query.since)}`);
+    if (query.until !== undefined) where.push(`r.created_at < ${p(query.until)}`);
+    if (query.search) where.push(`(r.id ILIKE ${p(`${likeEscape(query.search)}%`)} OR p.input ILIKE ${p(`%${likeEscape(query.search)}%`)})`);
+    if (query.trigger) where.push(`${TRIGGER_SQL} = ${p(query.trigger)}`);
+    const sql = `SELECT ${RUN_COLUMNS}, ${TRIGGER_SQL} AS run_trigger FROM runs r JOIN run_payloads p ON p.run_id = r.id
       ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY r.created_at DESC, r.id DESC LIMIT ${p(query.limit ?? 20)}`;
-    return (await this.db.q<RunRecord>(sql, params)).map(toRun);
+    return (await this.db.q<RunRecord & { run_trigger: RunTrigger }>(sql, params)).map((r) => ({ ...toRun(r), trigger: r.run_trigger }));
   }
 
   async getSteps(runId: string): Promise<StepRow[]> {

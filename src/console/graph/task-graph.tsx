@@ -1,0 +1,83 @@
+/**
+ * @module console/graph/task-graph
+ * A task graph drawn as SVG: a box per task (its id, and a line such as its
+ * status and attempts), arrows for dependencies, coloured by status class.
+ * The layout is computed once per shape; status changes only recolour.
+ * Each box is a button (Enter or click selects the task). Zoom in and out.
+ */
+import { useMemo, useState, type KeyboardEvent } from 'react';
+import { layoutGraph, NODE_H, NODE_W } from './graph-layout';
+
+export interface GraphNode {
+  id: string;
+  dependsOn: readonly string[];
+  status?: string;
+  /** A second line: status, attempts, a skip reason. */
+  note?: string;
+}
+
+const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
+
+export function TaskGraph(props: { nodes: GraphNode[]; label: string; onSelect?: (id: string) => void }) {
+  const shape = props.nodes.map((n) => `${n.id}<${n.dependsOn.join(',')}`).join('\n');
+  const laid = useMemo(() => layoutGraph(props.nodes), [shape]);
+  const [zoom, setZoom] = useState(1);
+  const select = props.onSelect;
+  const onKey = (id: string) => (e: KeyboardEvent) => {
+    if (e.key === 'Enter' || e.key === ' ') {
+      e.preventDefault();
+      select?.(id);
+    }
+  };
+  return (
+    <figure className="graph">
+      <div className="zoom" role="group" aria-label="Zoom">
+        <button type="button" onClick={() => setZoom((z) => Math.max(0.25, z / 1.25))} aria-label="Zoom out">
+          −
+        </button>
+        <button type="button" onClick={() => setZoom(1)}>
+          {Math.round(zoom * 100)}%
+        </button>
+        <button type="button" onClick={() => setZoom((z) => Math.min(3, z * 1.25))} aria-label="Zoom in">
+          +
+        </button>
+      </div>
+      <div className="graph-scroll">
+        <svg width={laid.width * zoom} height={laid.height * zoom} viewBox={`0 0 ${laid.width} ${laid.height}`} role="group" aria-label={props.label}>
+          <defs>
+            <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
+              <path d="M0,0 L10,5 L0,10 z" className="arrow-head" />
+            </marker>
+          </defs>
+          {laid.edges.map((e) => (
+            <path key={`${e.from}>${e.to}`} d={e.path} className="edge" markerEnd="url(#arrow)" />
+          ))}
+          {props.nodes.map((n) => {
+            const at = laid.nodes.get(n.id);
+            if (!at) return null;
+            return (
+              <g
+                key={n.id}
+                transform={`translate(${at.x},${at.y})`}
+                className={`node status-${n.status ?? 'none'}`}
+                {...(select ? { role: 'button', tabIndex: 0, onClick: () => select(n.id), onKeyDown: onKey(n.id) } : {})}
+                aria-label={`${n.id}${n.note ? `: ${n.note}` : ''}`}
+              >
+                <title>{`${n.id}${n.note ? `\n${n.note}` : ''}`}</title>
+                <rect width={NODE_W} height={NODE_H} rx="6" />
+                <text x="10" y="19" className="node-id">
+                  {clip(n.id, 22)}
+                </text>
+                {n.note && (
+                  <text x="10" y="36" className="node-note">
+                    {clip(n.note, 24)}
+                  </text>
+                )}
+              </g>
+            );
+          })}
+        </svg>
+      </div>
+    </figure>
+  );
+}

@@ -1,0 +1,75 @@
+/**
+ * @module console/run/timeline-view
+ * The run as a Gantt chart: a row per attempt (retries as rows of their own,
+ * the backoff before each drawn hatched), sleeps and signal waits, the
+ * critical path marked; zoom widens the time axis.
+ */
+import { useState } from 'react';
+import type { RunDetail } from '../api/types';
+import { FINAL_RUN } from '../api/types';
+import { formatDuration } from '../ui/format';
+import { useNow } from '../ui/use-now';
+import { ticks, timelineRows } from './timeline-model';
+
+const LABEL_W = 190;
+const ROW_H = 24;
+const AXIS_H = 22;
+const BASE_W = 720;
+
+export function TimelineView(props: { detail: RunDetail; onStep: (id: string) => void }) {
+  const now = useNow(!FINAL_RUN.has(props.detail.run.status));
+  const [zoom, setZoom] = useState(1);
+  const { rows, start, end } = timelineRows(props.detail, now);
+  if (rows.length === 0) return <p className="empty">Nothing has run yet.</p>;
+  const chartW = BASE_W * zoom;
+  const span = end - start;
+  const x = (t: number) => LABEL_W + ((t - start) / span) * chartW;
+  const height = AXIS_H + rows.length * ROW_H + 4;
+  const marks = ticks(span, Math.max(4, Math.round(8 * zoom)));
+  return (
+    <figure className="timeline">
+      <div className="zoom" role="group" aria-label="Zoom">
+        <button type="button" onClick={() => setZoom((z) => Math.max(1, z / 1.5))} aria-label="Zoom out" disabled={zoom <= 1}>
+          −
+        </button>
+        <button type="button" onClick={() => setZoom(1)}>
+          {Math.round(zoom * 100)}%
+        </button>
+        <button type="button" onClick={() => setZoom((z) => Math.min(50, z * 1.5))} aria-label="Zoom in">
+          +
+        </button>
+        <span className="legend">
+          <span className="key key-attempt">attempt</span> <span className="key key-backoff">backoff</span> <span className="key key-wait">wait</span>{' '}
+          <span className="key key-critical">critical path</span>
+        </span>
+      </div>
+      <div className="graph-scroll">
+        <svg width={LABEL_W + chartW + 12} height={height} role="img" aria-label={`Timeline of ${rows.length} attempts over ${formatDuration(span)}`}>
+          {marks.map((t) => (
+            <g key={t}>
+              <line x1={x(start + t)} x2={x(start + t)} y1={AXIS_H - 4} y2={height} className="tick" />
+              <text x={x(start + t) + 3} y={AXIS_H - 8} className="tick-label">
+                {formatDuration(t)}
+              </text>
+            </g>
+          ))}
+          {rows.map((r, i) => {
+            const y = AXIS_H + i * ROW_H;
+            return (
+              <g key={`${r.label}-${i}`} className={r.critical ? 'row critical' : 'row'} onClick={() => props.onStep(r.stepId)}>
+                <text x="4" y={y + 16} className="row-label">
+                  {r.label.length > 26 ? `${r.label.slice(0, 25)}…` : r.label}
+                </text>
+                {r.bars.map((b, j) => (
+                  <rect key={j} x={x(b.start)} y={y + 4} width={Math.max(2, x(b.end) - x(b.start))} height={ROW_H - 8} rx="2" className={`bar bar-${b.kind} status-${b.status}`}>
+                    <title>{`${b.title} — ${formatDuration(b.end - b.start)}`}</title>
+                  </rect>
+                ))}
+              </g>
+            );
+          })}
+        </svg>
+      </div>
+    </figure>
+  );
+}
