@@ -9,6 +9,7 @@ import { EventStream } from './api/stream';
 import type { WhoAmI } from './api/types';
 import { Layout } from './layout';
 import { ApprovalsPage } from './pages/approvals-page';
+import { MetricsPage } from './pages/metrics-page';
 import { NotFoundPage } from './pages/not-found-page';
 import { RunPage } from './pages/run-page';
 import { RunsPage } from './pages/runs-page';
@@ -92,5 +93,7 @@ function page(path: string) {
   if (parts[0] === 'workflows' && parts.length === 2) return <WorkflowPage key={parts[1]} name={parts[1] as string} />;
   if (parts[0] === 'schedules' && parts.length === 1) return <SchedulesPage />;
   if (parts[0] === 'approvals' && parts.length === 1) return <ApprovalsPage />;
+  // /metrics is the server's Prometheus endpoint; the console's page of it is /stats.
+  if (parts[0] === 'stats' && parts.length === 1) return <MetricsPage />;
   return <NotFoundPage path={path} />;
 }

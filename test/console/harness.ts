@@ -17,20 +17,25 @@ const FOLDER = resolve(import.meta.dirname, '../fixtures/console');
 
 export interface Server {
   base: string;
+  port: number;
   admin: string;
   box: Sandbox;
   api<T = Record<string, unknown>>(method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; json: T }>;
+  /** Kill the server process (its state stays in the box). */
+  kill(): Promise<void>;
   stop(): void;
 }
 
-export async function startServer(): Promise<Server> {
-  const box = new Sandbox();
-  const server = box.start(['server', FOLDER, '--port', '0', '--concurrency', '4'], { EFFECTS_DIR: box.dir });
-  await until(() => /^Open http/m.test(server.output()), 20_000);
+/** A server over test/fixtures/console; or, given an earlier one's box, port and token, that server started again. */
+export async function startServer(again?: { box: Sandbox; port: number; admin: string }): Promise<Server> {
+  const box = again?.box ?? new Sandbox();
+  const server = box.start(['server', FOLDER, '--port', String(again?.port ?? 0), '--concurrency', '4'], { EFFECTS_DIR: box.dir });
+  await until(() => (again ? /listening on/ : /^Open http/m).test(server.output()), 20_000);
   const base = (/listening on (http:\S+)/.exec(server.output()) as RegExpExecArray)[1] as string;
-  const admin = (/^\s+(baton_\S+)$/m.exec(server.output()) as RegExpExecArray)[1] as string;
+  const admin = again?.admin ?? ((/^\s+(baton_\S+)$/m.exec(server.output()) as RegExpExecArray)[1] as string);
   return {
     base,
+    port: Number(new URL(base).port),
     admin,
     box,
     async api(method, path, body, token = admin) {
@@ -40,6 +45,10 @@ export async function startServer(): Promise<Server> {
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       });
       return { status: res.status, json: (await res.json()) as never };
+    },
+    async kill() {
+      if (server.child.exitCode === null) server.child.kill('SIGKILL');
+      await server.done;
     },
     stop() {
       if (server.child.exitCode === null) server.child.kill('SIGKILL');

@@ -110,6 +110,7 @@ export interface Workflow {
   tasks: Array<{ id: string; dependsOn: string[] }>;
   schedules: Array<{ id: string }>;
   events: Array<{ type: string; if?: string }>;
+  quietHours?: { windows: Array<{ days: number[]; fromMin: number; toMin: number; timezone: string }>; action: 'defer' | 'skip' };
   source?: string;
 }
 

@@ -42,7 +42,7 @@ export function TaskGraph(props: { nodes: GraphNode[]; label: string; onSelect?:
           +
         </button>
       </div>
-      <div className="graph-scroll">
+      <div className="graph-scroll" tabIndex={0} role="region" aria-label={`${props.label} (scrollable)`}>
         <svg width={laid.width * zoom} height={laid.height * zoom} viewBox={`0 0 ${laid.width} ${laid.height}`} role="group" aria-label={props.label}>
           <defs>
             <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
@@ -55,24 +55,32 @@ export function TaskGraph(props: { nodes: GraphNode[]; label: string; onSelect?:
           {props.nodes.map((n) => {
             const at = laid.nodes.get(n.id);
             if (!at) return null;
+            const id = clip(n.id, 22);
+            const note = n.note ? clip(n.note, 24) : '';
+            const shown = note ? `${id} ${note}` : id;
+            // The name starts with the text shown (as screen-reader users hear and voice-control users say it), then the full text if clipped.
+            const full = n.note ? `${n.id} ${n.note}` : n.id;
             return (
               <g
                 key={n.id}
                 transform={`translate(${at.x},${at.y})`}
                 className={`node status-${n.status ?? 'none'}`}
                 {...(select ? { role: 'button', tabIndex: 0, onClick: () => select(n.id), onKeyDown: onKey(n.id) } : {})}
-                aria-label={`${n.id}${n.note ? `: ${n.note}` : ''}`}
+                aria-label={shown === full ? shown : `${shown} (${full})`}
               >
-                <title>{`${n.id}${n.note ? `\n${n.note}` : ''}`}</title>
+                <title>{full}</title>
                 <rect width={NODE_W} height={NODE_H} rx="6" />
-                <text x="10" y="19" className="node-id">
-                  {clip(n.id, 22)}
+                <text className="node-text">
+                  <tspan x="10" y="19" className="node-id">
+                    {id}
+                  </tspan>
+                  {note && ' '}
+                  {note && (
+                    <tspan x="10" y="36" className="node-note">
+                      {note}
+                    </tspan>
+                  )}
                 </text>
-                {n.note && (
-                  <text x="10" y="36" className="node-note">
-                    {clip(n.note, 24)}
-                  </text>
-                )}
               </g>
             );
           })}

@@ -16,6 +16,7 @@ import { ErrorNote, Status } from '../ui/status';
 import { useNow } from '../ui/use-now';
 import { useResource } from '../ui/use-resource';
 import { FILTER_KEYS, filterFrom, RunFilters, toIso, type RunFilter } from './run-filters';
+import { TableWrap } from '../ui/table-wrap';
 
 const PAGE = 50;
 
@@ -45,7 +46,7 @@ export function RunsPage() {
       <h1>Runs</h1>
       <RunFilters value={filter} workflows={workflows.data?.workflows ?? []} onChange={setFilter} />
       <ErrorNote error={runs.error} />
-      <div className="table-wrap">
+      <TableWrap label="Runs">
         <table className="runs">
           <thead>
             <tr>
@@ -78,7 +79,7 @@ export function RunsPage() {
             ))}
           </tbody>
         </table>
-      </div>
+      </TableWrap>
       {runs.data && list.length === 0 && <p className="empty">No runs{FILTER_KEYS.some((k) => filter[k] !== '') ? ' match these filters' : ' yet: start one from Workflows'}.</p>}
       <nav className="pager" aria-label="Pages of runs">
         <button type="button" disabled={cursors.length === 0} onClick={() => setCursors((c) => c.slice(0, -1))}>

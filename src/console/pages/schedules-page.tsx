@@ -45,9 +45,7 @@ export function SchedulesPage() {
             </h2>
             <dl className="facts">
               <dt>When</dt>
-              <dd>
-                {s.when} ({s.timezone})
-              </dd>
+              <dd>{s.when.includes(s.timezone) ? s.when : `${s.when} (${s.timezone})`}</dd>
               <dt>Catch-up</dt>
               <dd>{s.catchUp}</dd>
               <dt>Overlap</dt>
@@ -58,7 +56,7 @@ export function SchedulesPage() {
                   <dd>up to {formatDuration(s.jitterMs)}</dd>
                 </>
               )}
-              <dt>Next fires</dt>
+              <dt>Next fires (your time)</dt>
               <dd>{s.paused ? 'none while paused' : s.next.map((t) => formatTime(Date.parse(t))).join(', ') || '—'}</dd>
               <dt>Last fires</dt>
               <dd>

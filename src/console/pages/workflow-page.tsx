@@ -53,12 +53,17 @@ export function WorkflowPage(props: { name: string }) {
       )}
       <section>
         <h2>Triggers</h2>
-        {mine.length === 0 && w.events.length === 0 && <p>Started by hand (CLI, API or this console) only.</p>}
+        {mine.length === 0 && w.events.length === 0 && !w.quietHours && <p>Started by hand (CLI, API or this console) only.</p>}
         <ul>
           {mine.map((s) => (
             <li key={s.id}>
-              Schedule <strong>{s.id}</strong>: {s.when} ({s.timezone}); catch-up {s.catchUp}, overlap {s.overlap}
+              Schedule <strong>{s.id}</strong>: {s.when.includes(s.timezone) ? s.when : `${s.when} (${s.timezone})`}; catch-up {s.catchUp}, overlap {s.overlap}
               {s.paused ? ' — paused' : ''}. Next: {s.next.slice(0, 3).map((t) => formatTime(Date.parse(t))).join(', ') || '—'}
+            </li>
+          ))}
+          {w.quietHours?.windows.map((q, i) => (
+            <li key={`quiet-${i}`}>
+              Quiet hours {quietWindow(q)}: work due then is {w.quietHours?.action === 'skip' ? 'not started' : 'held until the window ends'}
             </li>
           ))}
           {w.events.map((e, i) => (
@@ -82,4 +87,12 @@ export function WorkflowPage(props: { name: string }) {
       </section>
     </>
   );
+}
+
+const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const hhmm = (min: number) => `${String(Math.floor(min / 60)).padStart(2, '0')}:${String(min % 60).padStart(2, '0')}`;
+
+function quietWindow(q: { days: number[]; fromMin: number; toMin: number; timezone: string }): string {
+  const days = q.days.length === 0 ? 'every day' : q.days.map((d) => DAYS[d]).join(', ');
+  return `${days} ${hhmm(q.fromMin)}–${hhmm(q.toMin)} (${q.timezone})`;
 }

@@ -8,6 +8,7 @@ import { useSession } from '../session';
 import { ErrorNote } from '../ui/status';
 import { useResource } from '../ui/use-resource';
 import { LastRuns } from './last-runs';
+import { TableWrap } from '../ui/table-wrap';
 
 export function triggersOf(w: Workflow): string {
   const parts: string[] = [];
@@ -24,7 +25,7 @@ export function WorkflowsPage() {
     <>
       <h1>Workflows</h1>
       <ErrorNote error={workflows.error} />
-      <div className="table-wrap">
+      <TableWrap label="Workflows">
         <table>
           <thead>
             <tr>
@@ -51,7 +52,7 @@ export function WorkflowsPage() {
             ))}
           </tbody>
         </table>
-      </div>
+      </TableWrap>
       {workflows.data && list.length === 0 && <p className="empty">This server serves no workflows: put workflow files in the folder it serves.</p>}
     </>
   );

@@ -4,11 +4,12 @@
  */
 import type { RunEvent } from '../api/types';
 import { brief } from '../ui/format';
+import { TableWrap } from '../ui/table-wrap';
 
 export function EventsView(props: { events: RunEvent[] }) {
   if (props.events.length === 0) return <p className="empty">No events yet.</p>;
   return (
-    <div className="table-wrap">
+    <TableWrap label="Events of this run">
       <table className="events">
         <thead>
           <tr>
@@ -33,6 +34,6 @@ export function EventsView(props: { events: RunEvent[] }) {
           ))}
         </tbody>
       </table>
-    </div>
+    </TableWrap>
   );
 }

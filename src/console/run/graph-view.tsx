@@ -12,7 +12,7 @@ export function stepNote(s: Step): string {
   const parts: string[] = [s.status];
   if (s.attempt > 1) parts.push(`${s.attempt} attempts`);
   if (s.status === 'skipped' && s.error) parts.push(s.error);
-  return parts.join(' · ');
+  return parts.join(', ');
 }
 
 export function GraphView(props: { detail: RunDetail; onStep: (id: string) => void }) {

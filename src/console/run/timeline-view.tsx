@@ -43,7 +43,7 @@ export function TimelineView(props: { detail: RunDetail; onStep: (id: string) =>
           <span className="key key-critical">critical path</span>
         </span>
       </div>
-      <div className="graph-scroll">
+      <div className="graph-scroll" tabIndex={0} role="region" aria-label="Timeline (scrollable)">
         <svg width={LABEL_W + chartW + 12} height={height} role="img" aria-label={`Timeline of ${rows.length} attempts over ${formatDuration(span)}`}>
           {marks.map((t) => (
             <g key={t}>
