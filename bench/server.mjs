@@ -30,7 +30,7 @@ const pct = (xs, p) => {
 };
 const ms = (v) => `${v.toFixed(2)} ms`;
 
-async function startServer(cli, folder, home) {
+export async function startServer(cli, folder, home) {
   const child = spawn(process.execPath, [cli, 'server', folder, '--port', '0', '--home', home], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
@@ -42,6 +42,33 @@ async function startServer(cli, folder, home) {
   const token = /^\s+(baton_\S+)$/m.exec(out)?.[1];
   if (!base || !token) throw new Error(`the server did not start:\n${out}`);
   return { child, base, token, stop: () => new Promise((r) => (child.once('exit', r), child.kill('SIGTERM'))) };
+}
+
+/** 100,000 finished runs (1,000 per workflow w0..w99, one in four failed) made through the store's createRun, before a server starts on HOME. */
+export async function seedRuns(root, home, log) {
+  const { SqliteStore } = await import(pathToFileURL(join(root, 'dist/store/sqlite/sqlite-store.js')).href);
+  const store = new SqliteStore({ path: join(home, 'baton.db'), durability: 'normal' });
+  await store.migrate();
+  const t0 = performance.now();
+  const statuses = ['succeeded', 'succeeded', 'succeeded', 'failed'];
+  let made = 0;
+  for (let w = 0; w < WORKFLOWS; w++) {
+    const workflow = `w${w}`;
+    const definition = { name: workflow, inputs: {}, env: {}, secrets: [], failFast: false, tasks: [{ id: 'a', command: 'true', dependsOn: [], retry: { attempts: 1 }, env: {} }] };
+    const batch = [];
+    for (let i = 0; i < RUNS / WORKFLOWS; i++) {
+      const id = `${(1_700_000_000_000 + made * 1000).toString(36).padStart(9, '0')}${String(made).padStart(7, '0')}`;
+      made++;
+      batch.push(
+        store
+          .createRun({ id, workflow, definition, input: {}, steps: [{ id: 'a', dependsOn: [] }] }, 'bench')
+          .then(() => store.setRunStatus(id, ['running'], statuses[made % statuses.length])),
+      );
+    }
+    await Promise.all(batch);
+  }
+  await store.close();
+  log(`  made ${RUNS.toLocaleString('en-US')} runs in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 }
 
 /** Send each trigger, wait for its step:started on the event stream. */
@@ -102,29 +129,7 @@ async function benchList(root, cli, work, log) {
   mkdirSync(join(dir, 'flows'), { recursive: true });
   mkdirSync(join(dir, 'home'), { recursive: true });
   writeFileSync(join(dir, 'flows', 'w0.yaml'), 'name: w0\ntasks:\n  - id: a\n    command: "true"\n');
-  const { SqliteStore } = await import(pathToFileURL(join(root, 'dist/store/sqlite/sqlite-store.js')).href);
-  const store = new SqliteStore({ path: join(dir, 'home', 'baton.db'), durability: 'normal' });
-  await store.migrate();
-  const t0 = performance.now();
-  const statuses = ['succeeded', 'succeeded', 'succeeded', 'failed'];
-  let made = 0;
-  for (let w = 0; w < WORKFLOWS; w++) {
-    const workflow = `w${w}`;
-    const definition = { name: workflow, inputs: {}, env: {}, secrets: [], failFast: false, tasks: [{ id: 'a', command: 'true', dependsOn: [], retry: { attempts: 1 }, env: {} }] };
-    const batch = [];
-    for (let i = 0; i < RUNS / WORKFLOWS; i++) {
-      const id = `${(1_700_000_000_000 + made * 1000).toString(36).padStart(9, '0')}${String(made).padStart(7, '0')}`;
-      made++;
-      batch.push(
-        store
-          .createRun({ id, workflow, definition, input: {}, steps: [{ id: 'a', dependsOn: [] }] }, 'bench')
-          .then(() => store.setRunStatus(id, ['running'], statuses[made % statuses.length])),
-      );
-    }
-    await Promise.all(batch);
-  }
-  await store.close();
-  log(`  made ${RUNS.toLocaleString('en-US')} runs in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  await seedRuns(root, join(dir, 'home'), log);
   const s = await startServer(cli, join(dir, 'flows'), join(dir, 'home'));
   try {
     const auth = { authorization: `Bearer ${s.token}` };
