@@ -21,7 +21,7 @@ export function LastRuns(props: { workflow: string; count?: number }) {
   const list = [...(runs.data?.runs ?? [])].reverse();
   if (runs.data && list.length === 0) return <span className="muted">no runs yet</span>;
   return (
-    <span className="strip" aria-label={`Last runs of ${props.workflow}`}>
+    <span className="strip" role="group" aria-label={`Last runs of ${props.workflow}`}>
       {list.map((r) => (
         <Link key={r.id} to={`/runs/${encodeURIComponent(r.id)}`} className={`cell status-${r.status}`}>
           <span className="sr-only">{`${r.status} at ${formatTime(r.createdAt)}`}</span>

@@ -81,7 +81,7 @@ export function WorkflowPage(props: { name: string }) {
       </section>
       <section>
         <h2>Definition</h2>
-        <pre className="source" tabIndex={0} aria-label={`Source of ${w.file}`}>
+        <pre className="source" tabIndex={0} role="region" aria-label={`Source of ${w.file}`}>
           {w.source ?? ''}
         </pre>
       </section>

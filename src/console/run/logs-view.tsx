@@ -78,7 +78,7 @@ export function LogsView(props: { detail: RunDetail; running: boolean; step: str
       <p className="muted small" aria-live="polite">
         {shown.length} of {lines.length} lines{props.running ? ' · streaming' : ''}
       </p>
-      <pre className="log" tabIndex={0} aria-label="Log lines">
+      <pre className="log" tabIndex={0} role="region" aria-label="Log lines">
         {shown.map((l) => (
           <LogRow key={l.seq} line={l} showStep={step === ''} />
         ))}
