@@ -30,7 +30,11 @@
 // 6. server   baton server over HTTP: trigger-to-start latency, and run list pages
 //              with 100,000 runs in the store: see bench/server.mjs.
 //
-//   node bench/run.mjs [--quick] [--only graph|validate|startup|code|pg|server] [--rounds N]
+// 7. console  the web console in Chromium: bundle size, the runs page with
+//              100,000 runs, a 1,000-task graph drawn, and frames while it runs
+//              live: see bench/console.mjs.
+//
+//   node bench/run.mjs [--quick] [--only graph|validate|startup|code|pg|server|console] [--rounds N]
 //
 // --quick: 1 round, 1 validation run, 3 start-ups, no 100k YAML (smoke check).
 // Exits non-zero if any contender fails (no number is printed for it) or times
@@ -43,6 +47,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { benchCode } from './code.mjs';
 import { benchPg } from './pg.mjs';
+import { benchConsole } from './console.mjs';
 import { benchServer } from './server.mjs';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
@@ -54,7 +59,7 @@ const BARE = join(BENCH, 'bare-loop.mjs');
 const { values: opts } = parseArgs({
   options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, rounds: { type: 'string' } },
 });
-const SECTIONS = ['graph', 'validate', 'startup', 'code', 'pg', 'server'];
+const SECTIONS = ['graph', 'validate', 'startup', 'code', 'pg', 'server', 'console'];
 if (opts.only && !SECTIONS.includes(opts.only)) die(`--only must be one of ${SECTIONS.join(', ')}`);
 const want = (s) => !opts.only || opts.only === s;
 const ROUNDS = opts.rounds ? Number(opts.rounds) : opts.quick ? 1 : 3;
@@ -358,7 +363,8 @@ try {
   const code = () => benchCode({ rounds: ROUNDS, work: WORK, log, table, median });
   const pg = () => benchPg({ rounds: ROUNDS, log, table, median, failures, required: opts.only === 'pg' });
   const server = () => benchServer({ root: ROOT, cli: CLI, work: WORK, log, table });
-  for (const [name, fn] of [['graph', benchGraph], ['validate', benchValidate], ['startup', benchStartup], ['code', code], ['pg', pg], ['server', server]]) {
+  const consoleUi = () => benchConsole({ root: ROOT, cli: CLI, work: WORK, log, table });
+  for (const [name, fn] of [['graph', benchGraph], ['validate', benchValidate], ['startup', benchStartup], ['code', code], ['pg', pg], ['server', server], ['console', consoleUi]]) {
     if (!want(name)) continue;
     log(`== ${name}`);
     const block = await fn();

@@ -3,7 +3,7 @@
  * Signs in (token from the link, storage or the form; checked with
  * GET /api/whoami), then shows the page the path names inside the layout.
  */
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { Api, ApiError } from './api/client';
 import { EventStream } from './api/stream';
 import type { WhoAmI } from './api/types';
@@ -65,18 +65,26 @@ export function App() {
         storeToken(null);
         setAuth({ state: 'out' });
       }}
+      expired={() => {
+        storeToken(null);
+        setAuth({ state: 'out', problem: 'The server no longer accepts this token (it was revoked). Sign in with another one.' });
+      }}
     />
   );
 }
 
-function SignedIn(props: { token: string; who: WhoAmI; signOut: () => void }) {
-  const { token, who, signOut } = props;
-  const stream = useMemo(() => new EventStream(token), [token]);
+function SignedIn(props: { token: string; who: WhoAmI; signOut: () => void; expired: () => void }) {
+  const { token, who, signOut, expired } = props;
+  // Read through a ref: the callbacks change at each render of App, the client and stream must not.
+  const expiredRef = useRef(expired);
+  expiredRef.current = expired;
+  const stream = useMemo(() => new EventStream(token, () => expiredRef.current()), [token]);
   useEffect(() => {
     stream.start();
     return () => stream.stop();
   }, [stream]);
-  const session = useMemo<Session>(() => ({ api: new Api(token), stream, who, signOut }), [token, stream, who, signOut]);
+  const api = useMemo(() => new Api(token, () => expiredRef.current()), [token]);
+  const session = useMemo<Session>(() => ({ api, stream, who, signOut }), [api, stream, who, signOut]);
   const { path } = useLocation();
   return (
     <SessionContext.Provider value={session}>

@@ -94,7 +94,7 @@ describe.skipIf(!HAVE_CHROMIUM)('console: safety, roles and accessibility', () =
     await context.close();
   });
 
-  it('a viewer sees every page and no action; the server refuses one anyway', async () => {
+  it('a viewer sees every page and no action; the server refuses one anyway; a token revoked meanwhile signs out', async () => {
     const { context, page } = await signedIn(viewer);
     const watch = await guard(page);
     expect(await page.locator('.who').textContent()).toContain('(viewer)');
@@ -123,6 +123,14 @@ describe.skipIf(!HAVE_CHROMIUM)('console: safety, roles and accessibility', () =
     const refused = await page.evaluate(`fetch('/api/runs/${failed}/retry', { method: 'POST', headers: { authorization: 'Bearer ' + localStorage.getItem('baton.token') } }).then((r) => r.status)`);
     expect(refused).toBe(403);
     expect(watch.errors.filter((e) => !e.includes('403'))).toEqual([]);
+
+    // Revoked while signed in: the next request is refused, and the console asks for another token.
+    const id = (/^baton_([0-9a-f]+)_/.exec(viewer) as RegExpExecArray)[1] as string;
+    expect((await server.api('DELETE', `/api/tokens/${id}`)).status).toBe(200);
+    await page.getByRole('link', { name: 'Runs', exact: true }).click();
+    expect(await page.getByRole('alert').textContent()).toMatch(/no longer accepts this token/);
+    await page.getByLabel('Token').waitFor();
+    expect(await page.evaluate('localStorage.getItem("baton.token")')).toBeNull();
     await context.close();
   });
 

@@ -15,7 +15,11 @@ export class ApiError extends Error {
 }
 
 export class Api {
-  constructor(readonly token: string) {}
+  /** `onUnauthorized`: the server refused the token (revoked while signed in). */
+  constructor(
+    readonly token: string,
+    private readonly onUnauthorized: () => void = () => undefined,
+  ) {}
 
   get headers(): Record<string, string> {
     return { authorization: `Bearer ${this.token}` };
@@ -45,6 +49,7 @@ export class Api {
     } catch {
       throw new ApiError(res.status, 'NOT_JSON', `the server answered ${res.status} with something that is not JSON`);
     }
+    if (res.status === 401) this.onUnauthorized();
     if (!res.ok) {
       const err = (json as { error?: { code?: string; message?: string } } | null)?.error;
       throw new ApiError(res.status, err?.code ?? 'HTTP', err?.message ?? `the server answered ${res.status}`);

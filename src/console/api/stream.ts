@@ -19,7 +19,10 @@ export class EventStream {
   private controller = new AbortController();
   state: StreamState = 'connecting';
 
-  constructor(private readonly token: string) {}
+  constructor(
+    private readonly token: string,
+    private readonly onUnauthorized: () => void = () => undefined,
+  ) {}
 
   start(): void {
     void this.loop();
@@ -50,6 +53,11 @@ export class EventStream {
     while (!signal.aborted) {
       try {
         const res = await fetch('/api/stream', { headers: { authorization: `Bearer ${this.token}` }, signal });
+        if (res.status === 401) {
+          // The token was revoked: no point in trying again.
+          this.onUnauthorized();
+          return;
+        }
         if (!res.ok || !res.body) throw new Error(`stream answered ${res.status}`);
         await this.read(res.body, () => {
           delay = 1000;

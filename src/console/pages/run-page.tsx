@@ -5,7 +5,7 @@
  * of this run, so the graph colours and the timeline move live.
  */
 import { useState } from 'react';
-import type { RunDetail, RunEvent } from '../api/types';
+import type { RunDetail } from '../api/types';
 import { FINAL_RUN } from '../api/types';
 import { EventsView } from '../run/events-view';
 import { GraphView } from '../run/graph-view';
@@ -13,6 +13,7 @@ import { LogsView } from '../run/logs-view';
 import { RunActions } from '../run/run-actions';
 import { RunHeader } from '../run/run-header';
 import { TimelineView } from '../run/timeline-view';
+import { useRunEvents } from '../run/use-run-events';
 import { useSession } from '../session';
 import { ErrorNote } from '../ui/status';
 import { Tabs } from '../ui/tabs';
@@ -26,7 +27,7 @@ export function RunPage(props: { runId: string }) {
   const id = encodeURIComponent(props.runId);
   const mine = (e: { data: Record<string, unknown> }) => e.data.runId === props.runId;
   const detail = useResource(() => api.get<RunDetail>(`/api/runs/${id}`), [id], mine);
-  const events = useResource(() => api.get<{ events: RunEvent[] }>(`/api/runs/${id}/events`), [id], mine);
+  const { events: history, refresh: refreshHistory } = useRunEvents(props.runId);
   const [tab, setTab] = useState<Tab>('Graph');
   const [step, setStep] = useState<string>();
 
@@ -40,11 +41,10 @@ export function RunPage(props: { runId: string }) {
   }
   if (!detail.data) return <p className="loading">Loading run…</p>;
   const d = detail.data;
-  const history = events.data?.events ?? [];
   const running = !FINAL_RUN.has(d.run.status);
   const reload = () => {
     detail.reload();
-    events.reload();
+    refreshHistory();
   };
   const openLogs = (stepId: string) => {
     setStep(stepId);

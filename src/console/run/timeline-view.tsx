@@ -4,28 +4,42 @@
  * the backoff before each drawn hatched), sleeps and signal waits, the
  * critical path marked; zoom widens the time axis.
  */
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { RunDetail } from '../api/types';
 import { FINAL_RUN } from '../api/types';
 import { formatDuration } from '../ui/format';
 import { useNow } from '../ui/use-now';
 import { ticks, timelineRows } from './timeline-model';
 
-const LABEL_W = 190;
 const ROW_H = 24;
 const AXIS_H = 22;
-const BASE_W = 720;
 
 export function TimelineView(props: { detail: RunDetail; onStep: (id: string) => void }) {
   const now = useNow(!FINAL_RUN.has(props.detail.run.status));
   const [zoom, setZoom] = useState(1);
+  // At 100% the time axis fills the box's width (a phone's or a desktop's).
+  const box = useRef<HTMLDivElement>(null);
+  const [boxW, setBoxW] = useState(900);
   const { rows, start, end } = timelineRows(props.detail, now);
-  if (rows.length === 0) return <p className="empty">Nothing has run yet.</p>;
-  const chartW = BASE_W * zoom;
+  const drawn = rows.length > 0;
+  useEffect(() => {
+    const el = box.current;
+    if (!el) return;
+    const measure = () => setBoxW(el.clientWidth);
+    measure();
+    const watch = new ResizeObserver(measure);
+    watch.observe(el);
+    return () => watch.disconnect();
+  }, [drawn]);
+  // Step names take less room on a narrow screen; a tick mark every 90 px or more.
+  const labelW = boxW < 520 ? 110 : 190;
+  const labelChars = Math.floor(labelW / 7);
+  const chartW = Math.max(160, boxW - labelW - 16) * zoom;
   const span = end - start;
-  const x = (t: number) => LABEL_W + ((t - start) / span) * chartW;
+  const x = (t: number) => labelW + ((t - start) / span) * chartW;
   const height = AXIS_H + rows.length * ROW_H + 4;
-  const marks = ticks(span, Math.max(4, Math.round(8 * zoom)));
+  const marks = ticks(span, Math.max(2, Math.floor(chartW / 90)));
+  if (!drawn) return <p className="empty">Nothing has run yet.</p>;
   return (
     <figure className="timeline">
       <div className="zoom" role="group" aria-label="Zoom">
@@ -43,8 +57,8 @@ export function TimelineView(props: { detail: RunDetail; onStep: (id: string) =>
           <span className="key key-critical">critical path</span>
         </span>
       </div>
-      <div className="graph-scroll" tabIndex={0} role="region" aria-label="Timeline (scrollable)">
-        <svg width={LABEL_W + chartW + 12} height={height} role="img" aria-label={`Timeline of ${rows.length} attempts over ${formatDuration(span)}`}>
+      <div ref={box} className="graph-scroll" tabIndex={0} role="region" aria-label="Timeline (scrollable)">
+        <svg width={labelW + chartW + 12} height={height} role="img" aria-label={`Timeline of ${rows.length} attempts over ${formatDuration(span)}`}>
           {marks.map((t) => (
             <g key={t}>
               <line x1={x(start + t)} x2={x(start + t)} y1={AXIS_H - 4} y2={height} className="tick" />
@@ -58,7 +72,7 @@ export function TimelineView(props: { detail: RunDetail; onStep: (id: string) =>
             return (
               <g key={`${r.label}-${i}`} className={r.critical ? 'row critical' : 'row'} onClick={() => props.onStep(r.stepId)}>
                 <text x="4" y={y + 16} className="row-label">
-                  {r.label.length > 26 ? `${r.label.slice(0, 25)}…` : r.label}
+                  {r.label.length > labelChars ? `${r.label.slice(0, labelChars - 1)}…` : r.label}
                 </text>
                 {r.bars.map((b, j) => (
                   <rect key={j} x={x(b.start)} y={y + 4} width={Math.max(2, x(b.end) - x(b.start))} height={ROW_H - 8} rx="2" className={`bar bar-${b.kind} status-${b.status}`}>
