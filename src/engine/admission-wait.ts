@@ -7,6 +7,7 @@
  */
 import type { RunStatus } from '../core/states.js';
 import type { Store } from '../store/store.js';
+import type { RunHandle } from './engine.js';
 
 const FALLBACK_MS = 1000;
 
@@ -54,4 +55,40 @@ export function waitAdmitted(store: Store, runId: string, signal?: AbortSignal):
     signal?.addEventListener('abort', onAbort);
     look();
   });
+}
+
+/**
+ * The handle of a queued run: its result waits for admission, then for the
+ * run `start` drives. Cancelled while still queued, it ends there; admitted
+ * meanwhile, the driver is cancelled as it starts.
+ */
+export function queuedRun(store: Store, runId: string, hooks: { start(): Promise<RunHandle>; cancelled(reason: string): void }): RunHandle {
+  const stop = new AbortController();
+  let handle: RunHandle | undefined;
+  let cancelled: string | undefined;
+  const result = waitAdmitted(store, runId, stop.signal)
+    .then(async (status) => {
+      if (status !== 'running') return status;
+      handle = await hooks.start();
+      if (cancelled !== undefined) void handle.cancel(cancelled);
+      return handle.result;
+    })
+    .catch((error: unknown): RunStatus => {
+      if (stop.signal.aborted) return 'cancelled';
+      throw error;
+    });
+  return {
+    runId,
+    result,
+    cancel: async (reason = 'cancelled by user') => {
+      cancelled = reason;
+      if (handle) return handle.cancel(reason);
+      if (await store.setRunStatus(runId, ['queued'], 'cancelled', { error: reason })) {
+        await store.cancelSteps(runId, reason);
+        stop.abort();
+        hooks.cancelled(reason);
+      }
+      await result.catch(() => undefined);
+    },
+  };
 }

@@ -38,7 +38,7 @@ import { runInPool, type ProcessResult, type ProcessSpec } from './process-runne
 import { SecretMasker } from './secret-masker.js';
 import { TaskExecutor } from './task-executor.js';
 import { systemTimers } from './wakeup.js';
-import { waitAdmitted } from './admission-wait.js';
+import { queuedRun } from './admission-wait.js';
 import { fileRunShape } from './run-shape.js';
 import { describeWait } from '../core/flow.js';
 
@@ -158,36 +158,13 @@ export class Engine {
   /** A run whose concurrency gates are full: it starts when the store admits it (a run holding a gate ended). */
   private async startQueued(runId: string, def: WorkflowDef, input: Record<string, unknown>, options: DriveOptions): Promise<RunHandle> {
     this.emit('run:queued', { runId, workflow: def.name, waitingFor: describeWait(await this.opts.store.flow(runId)) });
-    const stop = new AbortController();
-    let handle: RunHandle | undefined;
-    let cancelled: string | undefined;
-    const result = waitAdmitted(this.opts.store, runId, stop.signal)
-      .then(async (status) => {
-        if (status !== 'running') return status;
+    return queuedRun(this.opts.store, runId, {
+      start: () => {
         this.emit('run:started', { runId, workflow: def.name, steps: def.tasks.length, resumed: false });
-        handle = await this.drive(runId, def, input, def.tasks.length, options);
-        if (cancelled !== undefined) void handle.cancel(cancelled);
-        return handle.result;
-      })
-      .catch((error: unknown): RunStatus => {
-        if (stop.signal.aborted) return 'cancelled';
-        throw error;
-      });
-    return {
-      runId,
-      result,
-      cancel: async (reason = 'cancelled by user') => {
-        cancelled = reason;
-        if (handle) return handle.cancel(reason);
-        // Still queued: end it here. Admitted meanwhile: the driver is cancelled as it starts.
-        if (await this.opts.store.setRunStatus(runId, ['queued'], 'cancelled', { error: reason })) {
-          await this.opts.store.cancelSteps(runId, reason);
-          stop.abort();
-          this.emit('run:finished', { runId, status: 'cancelled', error: reason });
-        }
-        await result.catch(() => undefined);
+        return this.drive(runId, def, input, def.tasks.length, options);
       },
-    };
+      cancelled: (reason) => this.emit('run:finished', { runId, status: 'cancelled', error: reason }),
+    });
   }
 
   private async startCode(wf: CodeWorkflow<never, unknown>, options: StartOptions): Promise<RunHandle> {
