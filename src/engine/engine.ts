@@ -287,8 +287,10 @@ export class Engine {
     const def = run.definition;
     if (!isCodeRef(def)) throw new BatonError('CONFLICT', `run ${runId} is not of a code workflow`);
     const wf = await this.codeWorkflowOf(run, def);
+    // A run submitted a moment ago was announced by whoever submitted it; one with steps taken resumes here.
+    const resumed = (await this.opts.store.getSteps(runId)).length > 0;
     await this.opts.store.recoverRun(runId);
-    this.emit('run:started', { runId, workflow: run.workflow, steps: 0, resumed: true });
+    if (resumed) this.emit('run:started', { runId, workflow: run.workflow, steps: 0, resumed: true });
     return this.driveCode(run, def, wf, {});
   }
 

@@ -46,8 +46,8 @@ export class WorkerCodeRuns {
     try {
       const handle = await this.engine.adoptCodeRun(runId);
       this.held.set(runId, handle);
+      // The run itself reports run:finished as it settles; watching the result is only for errors and the slot.
       handle.result
-        .then((status) => this.engine.report('run:finished', { runId, status, error: null }))
         .catch((error: unknown) => {
           if (!this.stopped) this.opts.warn(`code run ${runId}: ${(error as Error).message}`);
         })

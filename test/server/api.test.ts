@@ -198,12 +198,26 @@ describe('baton server', () => {
     expect(attempts.filter((a) => a.startsWith('first'))).toEqual(['first:succeeded']);
     expect(attempts.filter((a) => a.startsWith('flaky'))).toEqual(['flaky:failed', 'flaky:succeeded']);
 
+    const controller = new AbortController();
+    const stream = await fetch(`${base}/api/stream`, { headers: { authorization: `Bearer ${operator}` }, signal: controller.signal });
+    let seen = '';
+    const reading = (async () => {
+      const decoder = new TextDecoder();
+      for await (const chunk of stream.body as unknown as AsyncIterable<Uint8Array>) seen += decoder.decode(chunk);
+    })().catch(() => undefined);
     const approval = (await api('POST', '/api/workflows/approval/runs', operator, {})).json.runId as string;
     await eventually(async () => ((await api('GET', `/api/runs/${approval}`, operator)).json.run as Run).status === 'waiting', 15_000);
     expect((await api('POST', `/api/runs/${approval}/signals/approve`, operator, { payload: { by: 'ada' } })).status).toBe(200);
     const approved = await runEnds(approval, operator);
     expect((approved.run as Run).status).toBe('succeeded');
     expect(JSON.parse(approved.result as string)).toEqual({ approvedBy: 'ada' });
+    // Watchers hear a code run start once and end once.
+    await until(() => seen.includes(`"runId":"${approval}","status":"succeeded"`), 5000);
+    await new Promise((r) => setTimeout(r, 300));
+    controller.abort();
+    await reading;
+    const count = (event: string) => seen.split(`event: ${event}\ndata: {"runId":"${approval}"`).length - 1;
+    expect([count('run:started'), count('run:finished')]).toEqual([1, 1]);
   }, 60_000);
 
   it('an event starts the workflows whose on.event matches; a run that succeeds starts the workflows that follow it', async () => {
@@ -294,6 +308,9 @@ describe('baton server', () => {
     expect(value(/^baton_schedule_lag_seconds_count\{workflow="tick",schedule="every-2s"\} (\d+)$/m)).toBeGreaterThanOrEqual(1);
     expect(value(/^baton_steps_ready (\d+)$/m)).toBeGreaterThanOrEqual(0);
     expect(text).toMatch(/^# TYPE baton_step_retries_total counter$/m);
+    // A code run (adopted by the server's worker) finishes once: counted once, not once per announcer.
+    expect(value(/^baton_runs_finished_total\{workflow="approval",status="succeeded"\} (\d+)$/m)).toBe(1);
+    expect(value(/^baton_run_duration_seconds_count\{workflow="approval",status="succeeded"\} (\d+)$/m)).toBe(1);
   });
 
   it('SIGTERM drains: not ready any more, the step in hand finishes, then the server exits', async () => {
