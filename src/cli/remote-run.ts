@@ -15,6 +15,7 @@ import type { RunHandle } from '../engine/engine.js';
 import { newRunId } from '../engine/run-id.js';
 import { fileRunShape } from '../engine/run-shape.js';
 import { runGates } from '../core/flow.js';
+import type { RunTrigger } from '../core/run-trigger.js';
 import type { EventRow, Store } from '../store/store.js';
 import type { EventSource } from './render/reporter.js';
 
@@ -24,20 +25,22 @@ export interface SubmitOptions {
   notBefore?: number;
   /** A server's limit on runs at once (`--max-runs`). */
   maxRuns?: number;
+  /** What started it (default manual). */
+  trigger?: RunTrigger;
 }
 
 /** A run for workers: no process owns it; a worker claims its steps (a task graph) or the whole run (code). */
 export async function submitRun(store: Store, def: WorkflowDef | CodeWorkflowRef, input: unknown, options: SubmitOptions = {}): Promise<string> {
-  const { runId = newRunId(Date.now()), notBefore, maxRuns } = options;
+  const { runId = newRunId(Date.now()), notBefore, maxRuns, trigger } = options;
   const gates = runGates(def.name, undefined, undefined, maxRuns);
   if (isCodeRef(def)) {
-    await store.createRun({ id: runId, workflow: def.name, definition: def, input: input ?? null, steps: [], ...(gates.length > 0 ? { gates } : {}) }, null);
+    await store.createRun({ id: runId, workflow: def.name, definition: def, input: input ?? null, steps: [], ...(gates.length > 0 ? { gates } : {}), ...(trigger ? { trigger } : {}) }, null);
     return runId;
   }
   const definition: WorkflowDef = { ...def, workdir: def.workdir ?? process.cwd() };
   const { expressionHost } = await import('../spec/expression-host.js');
   const shape = fileRunShape(def, input as Record<string, unknown>, expressionHost, maxRuns);
-  await store.createRun({ id: runId, workflow: def.name, definition, input, ...shape, ...(notBefore !== undefined ? { notBefore } : {}) }, null);
+  await store.createRun({ id: runId, workflow: def.name, definition, input, ...shape, ...(notBefore !== undefined ? { notBefore } : {}), ...(trigger ? { trigger } : {}) }, null);
   if (notBefore !== undefined) await store.appendEvent(runId, 'run:held', { data: { until: notBefore, reason: 'quiet hours' } });
   return runId;
 }

@@ -9,11 +9,12 @@ import type { Engine } from '../engine/engine.js';
 import type { ScheduleControl, ScheduleView, WorkflowCatalog } from '../server/app.js';
 import { nextFires } from '../triggers/fires.js';
 import { Scheduler } from '../triggers/scheduler.js';
+import type { SubmitOptions } from './remote-run.js';
 
 export function serverSchedules(
   engine: Engine,
   catalog: WorkflowCatalog,
-  submit: (workflow: string, input: unknown, runId?: string, notBefore?: number) => Promise<string>,
+  submit: (workflow: string, input: unknown, options: SubmitOptions) => Promise<string>,
   onWarning: (m: string) => void,
   onFired?: (workflow: string, schedule: string, dueAt: number, startedAt: number) => void,
 ): { scheduler: Scheduler; control: ScheduleControl } {
@@ -24,7 +25,7 @@ export function serverSchedules(
     workflows,
     submit: async (workflow, input, trigger) => {
       try {
-        await submit(workflow, input, trigger.runId, trigger.notBefore);
+        await submit(workflow, input, { runId: trigger.runId, trigger: 'schedule', ...(trigger.notBefore !== undefined ? { notBefore: trigger.notBefore } : {}) });
       } catch (error) {
         // Started by an earlier try of this fire (its server died before recording it): one run.
         if (await store.getRun(trigger.runId)) return trigger.runId;

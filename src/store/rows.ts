@@ -4,13 +4,14 @@
  */
 import type { FireOutcome, FireRecord, ScheduleState } from '../core/schedule.js';
 import type { TokenRecord } from '../core/tokens.js';
+import type { RunTrigger } from '../core/run-trigger.js';
 import type { RunDefinition } from '../core/workflow-code.js';
 import type { AttemptStatus, RunStatus, StepKind, StepStatus } from '../core/states.js';
-import type { AttemptRow, EventRow, JournalEntry, RunRow, StepRow, StoredLogLine, Stream } from './store.js';
+import type { AttemptRow, EventRow, JournalEntry, NewRun, RunRow, StepRow, StoredLogLine, Stream } from './store.js';
 
 /** The columns toRun reads (runs r joined to run_payloads p), the same on both backends. */
 export const RUN_COLUMNS = `r.id, r.workflow, r.status, r.run_attempt, p.input, p.definition, r.created_at, r.started_at,
-  r.finished_at, r.owner, r.error, r.then_status, r.parent_id, r.wake_at, r.lease_until, r.priority`;
+  r.finished_at, r.owner, r.error, r.then_status, r.parent_id, r.wake_at, r.lease_until, r.priority, r.started_by`;
 /** The columns toStep and toEntry read. */
 export const STEP_COLUMNS = `run_id, id, kind, target, status, attempt, failures, exit_code, started_at, finished_at,
   ready_at, outputs, error, completed_seq, depends_on, name, result, ord, pool`;
@@ -32,6 +33,7 @@ export interface RunRecord {
   wake_at: number | null;
   lease_until: number | null;
   priority: number;
+  started_by: string;
 }
 
 export function toRun(r: RunRecord): RunRow {
@@ -52,6 +54,7 @@ export function toRun(r: RunRecord): RunRow {
     error: r.error,
     thenStatus: r.then_status as RunStatus | null,
     priority: Number(r.priority),
+    trigger: r.started_by as RunTrigger,
   };
 }
 
@@ -222,16 +225,12 @@ export function toScheduleState(r: ScheduleStateRow): ScheduleState {
   return { workflow: r.workflow, schedule: r.schedule, paused: r.paused === true || r.paused === 1, changedAt: r.changed_at };
 }
 
-/**
- * What started a run (core/run-trigger.ts), in SQL both backends speak, over
- * `runs r`: each EXISTS is a look-up in the run's own events (events_by_run).
- */
-export const TRIGGER_SQL = `(CASE WHEN r.parent_id IS NOT NULL THEN 'parent'
-  WHEN EXISTS (SELECT 1 FROM events e WHERE e.run_id = r.id AND e.type = 'run:scheduled') THEN 'schedule'
-  WHEN EXISTS (SELECT 1 FROM events e WHERE e.run_id = r.id AND e.type = 'run:triggered') THEN 'event'
-  ELSE 'manual' END)`;
-
 /** Text for a LIKE pattern, its wildcards escaped (with ESCAPE '\'; PostgreSQL's default escape). */
 export function likeEscape(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/** What started a new run, as its row keeps it. */
+export function startedBy(run: Pick<NewRun, 'parentId' | 'trigger'>): RunTrigger {
+  return run.trigger ?? (run.parentId !== undefined ? 'parent' : 'manual');
 }

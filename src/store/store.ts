@@ -38,6 +38,8 @@ export interface NewRun {
   gates?: readonly RunGate[];
   /** Among runs waiting for the same gate, higher first (default 0). */
   priority?: number;
+  /** What started it (default: `parent` with a parentId, else `manual`). */
+  trigger?: RunTrigger;
 }
 
 /** A step handed to one owner. `epoch` is the fencing token: outcomes must carry it. */
@@ -114,6 +116,8 @@ export interface RunRow {
   error: string | null;
   thenStatus: RunStatus | null;
   priority: number;
+  /** What started it: a person or client, a schedule, an event, or a parent run. */
+  trigger: RunTrigger;
 }
 
 export interface StepRow {
@@ -201,10 +205,8 @@ export interface RunQuery {
   trigger?: RunTrigger;
 }
 
-/** A run as lists show it: its row and what started it. */
-export interface ListedRun extends RunRow {
-  trigger: RunTrigger;
-}
+/** A run as lists show it. */
+export type ListedRun = RunRow;
 
 /** One journaled call of a code run (a row of its steps, read for replay). */
 export interface JournalEntry {

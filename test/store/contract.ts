@@ -239,11 +239,10 @@ export function storeContract(backend: string, factory: StoreFactory, skip: Reco
       const t0 = clock.now();
       clock.advance(1000);
       const scheduled = `sched${++n}`;
-      await store.createRun({ id: scheduled, workflow: 'wf', definition: DEF, input: { note: 'Nightly 50%_done' }, steps: [{ id: 'x', dependsOn: [] }] }, OWNER);
-      await store.appendEvent(scheduled, 'run:scheduled', { data: { schedule: 's' } });
+      await store.createRun({ id: scheduled, workflow: 'wf', definition: DEF, input: { note: 'Nightly 50%_done' }, steps: [{ id: 'x', dependsOn: [] }], trigger: 'schedule' }, OWNER);
       clock.advance(1000);
-      const evented = await newRun([{ id: 'x', dependsOn: [] }]);
-      await store.appendEvent(evented, 'run:triggered', { data: { event: 'git.push' } });
+      const evented = `evented${++n}`;
+      await store.createRun({ id: evented, workflow: 'wf', definition: DEF, input: {}, steps: [{ id: 'x', dependsOn: [] }], trigger: 'event' }, OWNER);
       clock.advance(1000);
       const child = `child${++n}`;
       await store.createRun({ id: child, workflow: 'wf', definition: DEF, input: {}, steps: [{ id: 'x', dependsOn: [] }], parentId: manual }, OWNER);
@@ -251,6 +250,8 @@ export function storeContract(backend: string, factory: StoreFactory, skip: Reco
       expect((await store.listRuns()).map((r) => `${r.id}:${r.trigger}`)).toEqual([`${child}:parent`, `${evented}:event`, `${scheduled}:schedule`, `${manual}:manual`]);
       expect(await ids({ trigger: 'schedule' })).toEqual([scheduled]);
       expect(await ids({ trigger: 'manual' })).toEqual([manual]);
+      expect(await ids({ trigger: 'parent' })).toEqual([child]);
+      expect((await store.getRun(evented))?.trigger).toBe('event');
       expect(await ids({ since: t0 + 1000, until: t0 + 2000 })).toEqual([scheduled]);
       expect(await ids({ since: t0 + 2000 })).toEqual([child, evented]);
       expect(await ids({ until: t0 + 1 })).toEqual([manual]);

@@ -17,6 +17,7 @@ import { COMMON_OPTIONS, help, parse, positiveInt } from '../args.js';
 import { EXIT, UsageError } from '../exit.js';
 import type { Engine } from '../../engine/engine.js';
 import type { FolderCatalog } from '../catalog.js';
+import type { SubmitOptions } from '../remote-run.js';
 import { buildEngine, homeDir, openStore, startSpawner } from '../home.js';
 
 const SYNOPSIS = 'baton server [FOLDER] [--host 127.0.0.1] [--port 7700] [--concurrency N] [--grace 30s] [--chaos RATE] [--smtp URL] [--max-runs N] [--pool NAME=SLOTS]... [--db URL]';
@@ -96,8 +97,7 @@ their runs. On first start it makes an admin token and prints it once.
   });
   let ready = false;
   const { serverSchedules } = await import('../server-schedules.js');
-  const submit = (name: string, input: unknown, runId?: string, notBefore?: number) =>
-    catalog.submit(store, name, input, { ...(runId !== undefined ? { runId } : {}), ...(notBefore !== undefined ? { notBefore } : {}) });
+  const submit = (name: string, input: unknown, options: SubmitOptions = {}) => catalog.submit(store, name, input, options);
   const { Metrics } = await import('../../server/metrics.js');
   const metrics = new Metrics(engine);
   metrics.watch();
@@ -118,7 +118,7 @@ their runs. On first start it makes an admin token and prints it once.
         continue;
       }
       try {
-        const runId = await submit(m.workflow, m.input, undefined, until);
+        const runId = await submit(m.workflow, m.input, { trigger: 'event', ...(until !== undefined ? { notBefore: until } : {}) });
         await store.appendEvent(runId, 'run:triggered', { data: { event: event.type } });
         await announceRun(engine, runId, m.workflow, catalog.get(m.workflow)?.tasks.length ?? 0);
         started.push({ workflow: m.workflow, runId });

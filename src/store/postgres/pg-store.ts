@@ -9,9 +9,8 @@ import pg from 'pg';
 import type { Clock } from '../../core/clock.js';
 import { BatonError } from '../../core/errors.js';
 import type { FlowView, PoolView } from '../../core/flow.js';
-import type { RunTrigger } from '../../core/run-trigger.js';
 import type { RunStatus, StepStatus } from '../../core/states.js';
-import { likeEscape, RUN_COLUMNS, STEP_COLUMNS, toAttempt, toEntry, toEvent, toLog, toRun, toStep, TRIGGER_SQL, type AttemptRecord, type EventRecord, type LogRecord, type RunRecord, type StepRecord } from '../rows.js';
+import { likeEscape, RUN_COLUMNS, STEP_COLUMNS, toAttempt, toEntry, toEvent, toLog, toRun, toStep, type AttemptRecord, type EventRecord, type LogRecord, type RunRecord, type StepRecord } from '../rows.js';
 import type {
   AttemptOutcome,
   AttemptRow,
@@ -352,10 +351,10 @@ export class PgStore extends PgServerTables implements Store {
     if (query.since !== undefined) where.push(`r.created_at >= ${p(query.since)}`);
     if (query.until !== undefined) where.push(`r.created_at < ${p(query.until)}`);
     if (query.search) where.push(`(r.id ILIKE ${p(`${likeEscape(query.search)}%`)} OR p.input ILIKE ${p(`%${likeEscape(query.search)}%`)})`);
-    if (query.trigger) where.push(`${TRIGGER_SQL} = ${p(query.trigger)}`);
-    const sql = `SELECT ${RUN_COLUMNS}, ${TRIGGER_SQL} AS run_trigger FROM runs r JOIN run_payloads p ON p.run_id = r.id
+    if (query.trigger) where.push(`r.started_by = ${p(query.trigger)}`);
+    const sql = `SELECT ${RUN_COLUMNS} FROM runs r JOIN run_payloads p ON p.run_id = r.id
       ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY r.created_at DESC, r.id DESC LIMIT ${p(query.limit ?? 20)}`;
-    return (await this.db.q<RunRecord & { run_trigger: RunTrigger }>(sql, params)).map((r) => ({ ...toRun(r), trigger: r.run_trigger }));
+    return (await this.db.q<RunRecord>(sql, params)).map(toRun);
   }
 
   async getSteps(runId: string): Promise<StepRow[]> {

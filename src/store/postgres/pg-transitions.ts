@@ -9,6 +9,7 @@
 import type { RunGate } from '../../core/flow.js';
 import { isCodeRef } from '../../core/workflow-code.js';
 import type { Claim, ClaimRequest, NewRun, RunResultFields } from '../store.js';
+import { startedBy } from '../rows.js';
 import type { Tx } from './pg-db.js';
 
 const FINAL = `('succeeded', 'failed', 'skipped', 'cancelled', 'compensated')`;
@@ -31,9 +32,9 @@ export async function createRun(tx: Tx, run: NewRun, owner: string | null): Prom
   const gated = (run.gates?.length ?? 0) > 0;
   const priority = run.priority ?? 0;
   await tx.q(
-    `INSERT INTO runs (id, workflow, status, created_at, started_at, owner, open_steps, parent_id, kind, deadline, priority, gates)
-     VALUES ($1, $2, $9, $3, CASE WHEN $9 = 'queued' THEN NULL ELSE $3::bigint END, $4, $5, $6, $7, $8, $10, $11)`,
-    [run.id, run.workflow, now, owner, run.steps.length, run.parentId ?? null, isCodeRef(run.definition) ? 'code' : 'file', timeoutMs !== undefined ? now + timeoutMs : null, gated ? 'queued' : 'running', priority, gated ? JSON.stringify(run.gates) : null],
+    `INSERT INTO runs (id, workflow, status, created_at, started_at, owner, open_steps, parent_id, kind, deadline, priority, gates, started_by)
+     VALUES ($1, $2, $9, $3, CASE WHEN $9 = 'queued' THEN NULL ELSE $3::bigint END, $4, $5, $6, $7, $8, $10, $11, $12)`,
+    [run.id, run.workflow, now, owner, run.steps.length, run.parentId ?? null, isCodeRef(run.definition) ? 'code' : 'file', timeoutMs !== undefined ? now + timeoutMs : null, gated ? 'queued' : 'running', priority, gated ? JSON.stringify(run.gates) : null, startedBy(run)],
   );
   await tx.q('INSERT INTO run_payloads (run_id, input, definition) VALUES ($1, $2, $3)', [run.id, JSON.stringify(run.input), JSON.stringify(run.definition)]);
   if (run.steps.length > 0) {

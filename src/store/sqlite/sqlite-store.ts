@@ -34,7 +34,6 @@ import type {
   Store,
   StoredLogLine,
 } from '../store.js';
-import type { RunTrigger } from '../../core/run-trigger.js';
 import type { RunStatus, StepStatus } from '../../core/states.js';
 import type { FlowView, PoolView } from '../../core/flow.js';
 import { ChangeWatcher } from './change-watcher.js';
@@ -42,7 +41,7 @@ import { GroupCommit } from './group-commit.js';
 import { JournalStatements } from './journal.js';
 import { migrate } from './migrate.js';
 import { SqliteServerTables } from './server-tables.js';
-import { likeEscape, RUN_COLUMNS, STEP_COLUMNS, toAttempt, toEvent, toLog, toRun, toStep, TRIGGER_SQL, type AttemptRecord, type EventRecord, type LogRecord, type RunRecord, type StepRecord } from '../rows.js';
+import { likeEscape, RUN_COLUMNS, STEP_COLUMNS, toAttempt, toEvent, toLog, toRun, toStep, type AttemptRecord, type EventRecord, type LogRecord, type RunRecord, type StepRecord } from '../rows.js';
 import { Transitions } from './transitions.js';
 import { WalSync } from './wal-sync.js';
 
@@ -349,11 +348,11 @@ export class SqliteStore extends SqliteServerTables implements Store {
       if (query.since !== undefined) add('r.created_at >= ?', query.since);
       if (query.until !== undefined) add('r.created_at < ?', query.until);
       if (query.search) add("(r.id LIKE ? ESCAPE '\\' OR p.input LIKE ? ESCAPE '\\')", `${likeEscape(query.search)}%`, `%${likeEscape(query.search)}%`);
-      if (query.trigger) add(`${TRIGGER_SQL} = ?`, query.trigger);
-      const sql = `SELECT ${RUN_COLUMNS}, ${TRIGGER_SQL} AS run_trigger FROM runs r JOIN run_payloads p ON p.run_id = r.id
+      if (query.trigger) add('r.started_by = ?', query.trigger);
+      const sql = `SELECT ${RUN_COLUMNS} FROM runs r JOIN run_payloads p ON p.run_id = r.id
         ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY r.created_at DESC, r.id DESC LIMIT ?`;
       params.push(query.limit ?? 20);
-      return (this.db.prepare(sql).all(...params) as Array<RunRecord & { run_trigger: RunTrigger }>).map((r) => ({ ...toRun(r), trigger: r.run_trigger }));
+      return (this.db.prepare(sql).all(...params) as RunRecord[]).map(toRun);
     });
   }
 

@@ -10,6 +10,7 @@ import type { Clock } from '../../core/clock.js';
 import type { RunGate } from '../../core/flow.js';
 import { isFinalRun, type RunStatus } from '../../core/states.js';
 import { isCodeRef } from '../../core/workflow-code.js';
+import { startedBy } from '../rows.js';
 import { Admission } from './admission.js';
 import type { AttemptOutcome, Claim, ClaimRequest, FinishResult, NewRun, RunResultFields } from '../store.js';
 
@@ -37,8 +38,8 @@ export class Transitions {
     this.admission = new Admission(db, (...a) => this.event(...a));
     const p = (sql: string) => db.prepare(sql);
     this.s = {
-      insertRun: p(`INSERT INTO runs (id, workflow, status, created_at, started_at, owner, open_steps, parent_id, kind, deadline, priority, gates)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      insertRun: p(`INSERT INTO runs (id, workflow, status, created_at, started_at, owner, open_steps, parent_id, kind, deadline, priority, gates, started_by)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       insertPayload: p(`INSERT INTO run_payloads (run_id, input, definition) VALUES (?, ?, ?)`),
       insertStep: p(`INSERT INTO steps (run_id, id, status, deps_unmet, depends_on, ready_at, ord, pool, priority)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
@@ -152,7 +153,7 @@ export class Transitions {
     const timeoutMs = run.definition.timeoutMs;
     const gated = (run.gates?.length ?? 0) > 0;
     const priority = run.priority ?? 0;
-    this.st('insertRun').run(run.id, run.workflow, gated ? 'queued' : 'running', now, gated ? null : now, owner, run.steps.length, run.parentId ?? null, isCodeRef(run.definition) ? 'code' : 'file', timeoutMs !== undefined ? now + timeoutMs : null, priority, gated ? JSON.stringify(run.gates) : null);
+    this.st('insertRun').run(run.id, run.workflow, gated ? 'queued' : 'running', now, gated ? null : now, owner, run.steps.length, run.parentId ?? null, isCodeRef(run.definition) ? 'code' : 'file', timeoutMs !== undefined ? now + timeoutMs : null, priority, gated ? JSON.stringify(run.gates) : null, startedBy(run));
     this.st('insertPayload').run(run.id, JSON.stringify(run.input), JSON.stringify(run.definition));
     const insertStep = this.st('insertStep');
     const insertEdge = this.st('insertEdge');
