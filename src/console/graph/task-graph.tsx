@@ -6,7 +6,7 @@
  * Each box is a button (Enter or click selects the task). Zoom in and out.
  */
 import { useMemo, useState, type KeyboardEvent } from 'react';
-import { layoutGraph, NODE_H, NODE_W } from './graph-layout';
+import { cachedLayout, NODE_H, NODE_W, shapeKey } from './graph-layout';
 
 export interface GraphNode {
   id: string;
@@ -19,8 +19,8 @@ export interface GraphNode {
 const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 
 export function TaskGraph(props: { nodes: GraphNode[]; label: string; onSelect?: (id: string) => void }) {
-  const shape = props.nodes.map((n) => `${n.id}<${n.dependsOn.join(',')}`).join('\n');
-  const laid = useMemo(() => layoutGraph(props.nodes), [shape]);
+  const shape = shapeKey(props.nodes);
+  const laid = useMemo(() => cachedLayout(props.nodes, shape), [shape]);
   const [zoom, setZoom] = useState(1);
   const select = props.onSelect;
   const onKey = (id: string) => (e: KeyboardEvent) => {
@@ -44,14 +44,8 @@ export function TaskGraph(props: { nodes: GraphNode[]; label: string; onSelect?:
       </div>
       <div className="graph-scroll" tabIndex={0} role="region" aria-label={`${props.label} (scrollable)`}>
         <svg width={laid.width * zoom} height={laid.height * zoom} viewBox={`0 0 ${laid.width} ${laid.height}`} role="group" aria-label={props.label}>
-          <defs>
-            <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
-              <path d="M0,0 L10,5 L0,10 z" className="arrow-head" />
-            </marker>
-          </defs>
-          {laid.edges.map((e) => (
-            <path key={`${e.from}>${e.to}`} d={e.path} className="edge" markerEnd="url(#arrow)" />
-          ))}
+          <path d={laid.edgePath} className="edge" data-edges={laid.edgeCount} />
+          <path d={laid.arrowPath} className="arrow-head" />
           {props.nodes.map((n) => {
             const at = laid.nodes.get(n.id);
             if (!at) return null;
