@@ -5,6 +5,7 @@
  */
 import { describeCatchUp, describeOverlap, describeWhen, type ScheduleDef } from '../core/schedule.js';
 import { BatonError } from '../core/errors.js';
+import { quietPeriods, type QuietHoursDef } from '../core/quiet-hours.js';
 import type { Engine } from '../engine/engine.js';
 import type { ScheduleControl, ScheduleView, WorkflowCatalog } from '../server/app.js';
 import { nextFires } from '../triggers/fires.js';
@@ -64,6 +65,7 @@ export function serverSchedules(
             jitterMs: s.jitterMs,
             paused: states.get(`${workflow}\u0000${s.id}`) ?? false,
             next: nextFires(s, engine.clockNow, 5).map((t) => new Date(t).toISOString()),
+            week: weekAhead(s, catalog.get(workflow)?.quietHours, engine.clockNow),
             last: last.map((f) => ({ dueAt: new Date(f.dueAt).toISOString(), outcome: f.outcome, runId: f.runId })),
           });
         }
@@ -80,4 +82,22 @@ export function serverSchedules(
     },
   };
   return { scheduler, control };
+}
+
+/** Fires a calendar shows of a week at most (a schedule every few seconds has far more: `more` says so). */
+const WEEK_FIRES = 500;
+const WEEK = 7 * 86_400_000;
+
+function weekAhead(s: ScheduleDef, quiet: QuietHoursDef | undefined, now: number): ScheduleView['week'] {
+  const iso = (t: number) => new Date(t).toISOString();
+  const until = now + WEEK;
+  const fires = nextFires(s, now, WEEK_FIRES + 1).filter((t) => t < until);
+  return {
+    from: iso(now),
+    until: iso(until),
+    fires: fires.slice(0, WEEK_FIRES).map(iso),
+    more: fires.length > WEEK_FIRES,
+    quiet: quietPeriods(quiet, now, until).map((p) => ({ from: iso(p.from), until: iso(p.until) })),
+    quietAction: quiet?.action ?? null,
+  };
 }

@@ -46,6 +46,8 @@ export interface ScheduleView {
   paused: boolean;
   next: string[];
   last: Array<{ dueAt: string; outcome: string; runId: string | null }>;
+  /** The week ahead, for a calendar: its fires (at most WEEK_FIRES) and the workflow's quiet periods, as ISO instants. */
+  week: { from: string; until: string; fires: string[]; more: boolean; quiet: Array<{ from: string; until: string }>; quietAction: 'defer' | 'skip' | null };
 }
 
 export interface ScheduleControl {

@@ -108,6 +108,12 @@ describe.skipIf(!HAVE_CHROMIUM)('console: safety, roles and accessibility', () =
     await page.getByRole('heading', { name: 'Graph' }).waitFor();
     await page.goto(`${server.base}/schedules`);
     await page.getByRole('article', { name: 'Schedule report of nightly' }).waitFor();
+    // The week ahead on a calendar: a fire every night (02:30 Berlin), quiet hours on the Sunday only (03:00-04:00 Berlin).
+    const days = await page.locator('.week-day .sr-only').allTextContents();
+    expect(days.length).toBeGreaterThanOrEqual(7);
+    expect(days.filter((d) => /: quiet .+ to .+ \(work held\); /.test(d))).toEqual([expect.stringMatching(/^Sun/) as string]);
+    expect(days.filter((d) => /fires at .+\.$/.test(d)).length).toBeGreaterThanOrEqual(6);
+    expect(await page.locator('.week-quiet').count()).toBeGreaterThanOrEqual(2); // the Sunday's block and the legend's swatch
     for (const [path, ready] of [
       [`/runs/${failed}`, '.node.status-failed'],
       [`/runs/${waiting}`, '.code-steps'],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { quietUntil, type QuietHoursDef } from '../../src/core/quiet-hours.js';
+import { quietPeriods, quietUntil, type QuietHoursDef } from '../../src/core/quiet-hours.js';
 import { loadWorkflowText } from '../../src/spec/index.js';
 import { createTestEnv } from '../../src/testing/index.js';
 
@@ -49,5 +49,29 @@ describe('quiet hours', () => {
         await env.close();
       }
     }
+  });
+
+  it('the quiet periods of a week ahead, as instants: for the console\'s calendar', () => {
+    const iso = (ps: Array<{ from: number; until: number }>) => ps.map((p) => `${new Date(p.from).toISOString()} ${new Date(p.until).toISOString()}`);
+    // From Sunday 2026-05-31 00:00Z, a week: the nights after Monday to Friday, 22:00-06:00 Berlin (UTC+2).
+    expect(iso(quietPeriods(nights, at('2026-05-31T00:00:00Z'), at('2026-06-07T00:00:00Z')))).toEqual([
+      '2026-06-01T20:00:00.000Z 2026-06-02T04:00:00.000Z',
+      '2026-06-02T20:00:00.000Z 2026-06-03T04:00:00.000Z',
+      '2026-06-03T20:00:00.000Z 2026-06-04T04:00:00.000Z',
+      '2026-06-04T20:00:00.000Z 2026-06-05T04:00:00.000Z',
+      '2026-06-05T20:00:00.000Z 2026-06-06T04:00:00.000Z',
+    ]);
+    // Starting inside a night: the period starts then.
+    expect(iso(quietPeriods(nights, at('2026-06-02T02:00:00Z'), at('2026-06-02T12:00:00Z')))).toEqual(['2026-06-02T02:00:00.000Z 2026-06-02T04:00:00.000Z']);
+    // Across the change to winter time (Berlin, 2026-10-25 03:00 -> 02:00): 01:00-05:00 local is five hours that night.
+    const early: QuietHoursDef = { action: 'skip', windows: [{ days: [], fromMin: 60, toMin: 300, timezone: 'Europe/Berlin' }] };
+    expect(iso(quietPeriods(early, at('2026-10-24T12:00:00Z'), at('2026-10-26T12:00:00Z')))).toEqual([
+      '2026-10-24T23:00:00.000Z 2026-10-25T04:00:00.000Z',
+      '2026-10-26T00:00:00.000Z 2026-10-26T04:00:00.000Z',
+    ]);
+    // Two windows that touch are one period.
+    const joined: QuietHoursDef = { action: 'defer', windows: [{ days: [], fromMin: 60, toMin: 120, timezone: 'UTC' }, { days: [], fromMin: 120, toMin: 180, timezone: 'UTC' }] };
+    expect(iso(quietPeriods(joined, at('2026-06-01T00:00:00Z'), at('2026-06-02T00:00:00Z')))).toEqual(['2026-06-01T01:00:00.000Z 2026-06-01T03:00:00.000Z']);
+    expect(quietPeriods(undefined, 0, 1e12)).toEqual([]);
   });
 });

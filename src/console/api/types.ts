@@ -125,4 +125,5 @@ export interface Schedule {
   paused: boolean;
   next: string[];
   last: Array<{ dueAt: string; outcome: string; runId: string | null }>;
+  week: { from: string; until: string; fires: string[]; more: boolean; quiet: Array<{ from: string; until: string }>; quietAction: 'defer' | 'skip' | null };
 }

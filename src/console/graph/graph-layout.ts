@@ -102,7 +102,7 @@ function arrowhead(from: { x: number; y: number }, tip: { x: number; y: number }
  * nodes), so neighbours are always in the next rank.
  */
 function quickOrder(graph: graphlib.Graph): void {
-  const ids = graph.nodes();
+  const ids: string[] = graph.nodes();
   const index = new Map(ids.map((v, i) => [v, i]));
   const rank = ids.map((v) => (graph.node(v) as { rank: number }).rank);
   const preds: number[][] = ids.map(() => []);

@@ -1,7 +1,8 @@
 /**
  * @module console/pages/schedules-page
  * Every schedule: when it fires, its effective catch-up and overlap policies,
- * its next fires and what its last fires did; pause, resume, or fire now.
+ * its next fires and what its last fires did, the week ahead on a calendar
+ * with its workflow's quiet hours; pause, resume, or fire now.
  */
 import { useEffect, useState } from 'react';
 import type { Schedule } from '../api/types';
@@ -9,6 +10,7 @@ import { Link } from '../router';
 import { useCanOperate, useSession } from '../session';
 import { formatDuration, formatTime } from '../ui/format';
 import { ErrorNote } from '../ui/status';
+import { WeekCalendar } from '../ui/week-calendar';
 import { useResource } from '../ui/use-resource';
 
 export function SchedulesPage() {
@@ -75,6 +77,7 @@ export function SchedulesPage() {
                     ))}
               </dd>
             </dl>
+            <WeekCalendar week={s.week} label={`The week ahead of ${s.workflow} / ${s.id}: quiet hours and fires`} />
             {canOperate && (
               <div className="buttons">
                 {s.paused ? (
