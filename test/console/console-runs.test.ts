@@ -96,6 +96,13 @@ describe.skipIf(!HAVE_CHROMIUM)('console: runs', () => {
     await page.getByRole('button', { name: 'Zoom in' }).click();
     expect(Number(await page.locator('.timeline svg').getAttribute('width'))).toBeGreaterThan(1000);
     await shot(page, 'run-timeline');
+    // By keyboard: Tab goes from the chart's box to its first row, a button named by its attempts; Enter opens that step's logs.
+    await page.locator('.timeline .graph-scroll').focus();
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toMatch(/^greet attempt 1: succeeded, .+ \(critical path\)$/);
+    await page.getByRole('button', { name: /^build attempt 1: succeeded/ }).press('Enter');
+    expect(await page.getByRole('tab', { name: 'Logs' }).getAttribute('aria-selected')).toBe('true');
+    expect(await page.getByLabel('Step').inputValue()).toBe('build');
 
     await page.getByRole('tab', { name: 'Graph' }).click();
     await page.getByRole('button', { name: /^greet succeeded/ }).press('Enter');

@@ -2,7 +2,8 @@
  * @module console/run/timeline-view
  * The run as a Gantt chart: a row per attempt (retries as rows of their own,
  * the backoff before each drawn hatched), sleeps and signal waits, the
- * critical path marked; zoom widens the time axis.
+ * critical path marked; zoom widens the time axis. Each row is a button
+ * (Tab to it, Enter or click shows that step's logs) named by its bars.
  */
 import { useEffect, useRef, useState } from 'react';
 import type { RunDetail } from '../api/types';
@@ -58,9 +59,9 @@ export function TimelineView(props: { detail: RunDetail; onStep: (id: string) =>
         </span>
       </div>
       <div ref={box} className="graph-scroll" tabIndex={0} role="region" aria-label="Timeline (scrollable)">
-        <svg width={labelW + chartW + 12} height={height} role="img" aria-label={`Timeline of ${rows.length} attempts over ${formatDuration(span)}`}>
+        <svg width={labelW + chartW + 12} height={height} role="group" aria-label={`Timeline of ${rows.length} attempts over ${formatDuration(span)}`}>
           {marks.map((t) => (
-            <g key={t}>
+            <g key={t} aria-hidden="true">
               <line x1={x(start + t)} x2={x(start + t)} y1={AXIS_H - 4} y2={height} className="tick" />
               <text x={x(start + t) + 3} y={AXIS_H - 8} className="tick-label">
                 {formatDuration(t)}
@@ -70,7 +71,21 @@ export function TimelineView(props: { detail: RunDetail; onStep: (id: string) =>
           {rows.map((r, i) => {
             const y = AXIS_H + i * ROW_H;
             return (
-              <g key={`${r.label}-${i}`} className={r.critical ? 'row critical' : 'row'} onClick={() => props.onStep(r.stepId)}>
+              <g
+                key={`${r.label}-${i}`}
+                className={r.critical ? 'row critical' : 'row'}
+                role="button"
+                tabIndex={0}
+                aria-label={`${r.bars.map((b) => `${b.title}, ${formatDuration(b.end - b.start)}`).join('; ')}${r.critical ? ' (critical path)' : ''}`}
+                onClick={() => props.onStep(r.stepId)}
+                onKeyDown={(e) => {
+                  if (e.key === 'Enter' || e.key === ' ') {
+                    e.preventDefault();
+                    props.onStep(r.stepId);
+                  }
+                }}
+              >
+                <rect x="0" y={y} width={labelW + chartW + 12} height={ROW_H} className="row-bg" />
                 <text x="4" y={y + 16} className="row-label">
                   {r.label.length > labelChars ? `${r.label.slice(0, labelChars - 1)}…` : r.label}
                 </text>
