@@ -9,6 +9,7 @@ import { describeWait } from '../core/flow.js';
 import { RUN_TRIGGERS, type RunTrigger } from '../core/run-trigger.js';
 import { isFinalRun, RUN_STATUSES, type RunStatus } from '../core/states.js';
 import { ROLES } from '../core/tokens.js';
+import { workflowStats } from '../core/workflow-stats.js';
 import type { Route, ServerDeps } from './app.js';
 import { announceRun } from './announce.js';
 import { newToken } from './auth.js';
@@ -61,6 +62,18 @@ export function routes(deps: ServerDeps): Route[] {
       handler: (c) => {
         const wf = deps.catalog.get(c.req.param('name') as string);
         return wf ? c.json(wf) : fail(404, 'NOT_FOUND', `no workflow "${c.req.param('name')}"`);
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/workflows/:name/stats',
+      role: 'viewer',
+      summary: 'How its latest runs went: failure rate and duration percentiles, and per step attempts, failures, retries, duration and queue-wait percentiles (ms)',
+      query: { runs: 'the latest this many runs (default 100, up to 1000)' },
+      handler: async (c) => {
+        const name = c.req.param('name') as string;
+        if (!deps.catalog.get(name)) fail(404, 'NOT_FOUND', `no workflow "${name}"`);
+        return c.json(workflowStats(await store.workflowHistory(name, intParam(c, 'runs', 1000) ?? 100)));
       },
     },
     {

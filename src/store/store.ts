@@ -8,6 +8,7 @@
  */
 import type { FlowView, PoolView, RunGate } from '../core/flow.js';
 import type { RunTrigger } from '../core/run-trigger.js';
+import type { WorkflowHistory } from '../core/workflow-stats.js';
 import type { FireOutcome, FireRecord, ScheduleState } from '../core/schedule.js';
 import type { TokenRecord } from '../core/tokens.js';
 import type { RunDefinition } from '../core/workflow-code.js';
@@ -295,6 +296,8 @@ export interface Store {
   /** Runs by workflow and status, and steps waiting for a worker (ready now) or running: what /metrics reports. */
   counts(now: number): Promise<{ runs: Array<{ workflow: string; status: RunStatus; n: number }>; ready: number; running: number }>;
   scheduleStates(): Promise<ScheduleState[]>;
+  /** The latest `runs` runs of a workflow, their attempts and their steps' queue waits (core/workflow-stats.ts). */
+  workflowHistory(workflow: string, runs: number): Promise<WorkflowHistory>;
 
   /**
    * Insert a run and its steps (status running); steps without dependencies

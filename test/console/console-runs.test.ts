@@ -99,7 +99,7 @@ describe.skipIf(!HAVE_CHROMIUM)('console: runs', () => {
     // By keyboard: Tab goes from the chart's box to its first row, a button named by its attempts; Enter opens that step's logs.
     await page.locator('.timeline .graph-scroll').focus();
     await page.keyboard.press('Tab');
-    expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toMatch(/^greet attempt 1: succeeded, .+ \(critical path\)$/);
+    expect(await page.evaluate("document.activeElement?.getAttribute('aria-label')")).toMatch(/^greet attempt 1: succeeded, .+ \(critical path\)$/);
     await page.getByRole('button', { name: /^build attempt 1: succeeded/ }).press('Enter');
     expect(await page.getByRole('tab', { name: 'Logs' }).getAttribute('aria-selected')).toBe('true');
     expect(await page.getByLabel('Step').inputValue()).toBe('build');
@@ -170,6 +170,14 @@ describe.skipIf(!HAVE_CHROMIUM)('console: runs', () => {
     expect(await page.getByRole('button', { name: /^flaky succeeded, 2 attempts/ }).count()).toBe(1);
     await page.getByRole('tab', { name: 'Timeline' }).click();
     expect(await page.locator('.row-label').allTextContents()).toEqual(['first', 'flaky #1', 'flaky #2', 'after']);
+    // The workflow's page sums its runs up by step, from the store: flaky failed once and was retried once.
+    await open('/workflows/once');
+    const rows = page.getByRole('region', { name: 'Steps of once' }).locator('tbody tr');
+    await rows.first().waitFor();
+    const cells = async (step: string) => (await rows.filter({ has: page.getByRole('rowheader', { name: step, exact: true }) }).locator('td').allTextContents()).slice(0, 3);
+    expect(await cells('flaky')).toEqual(['2', '1', '1']);
+    expect(await cells('first')).toEqual(['1', '0', '0']);
+    expect(await page.getByText(/^The latest 1 runs \(1 ended\): 0% failed or timed out; duration p50/).count()).toBe(1);
   });
 
   it('lists runs live, filters them, searches by run id and input text, and pages through them', async () => {

@@ -147,7 +147,7 @@ describe.skipIf(!HAVE_CHROMIUM)('console: safety, roles and accessibility', () =
     // Drawn once there are two readings (rates need two).
     await page.locator('.chart div:not(.hidden) canvas').first().waitFor();
     expect(await page.locator('.chart figcaption').allTextContents()).toEqual(['Runs finished per minute', 'Step attempts finished per minute', 'Queue depth']);
-    const row = async (workflow: string) => (await page.locator('tr', { has: page.locator(`td:text-is("${workflow}")`) }).locator('td').allTextContents()).slice(0, 4);
+    const row = async (workflow: string) => (await page.locator('tr', { has: page.getByRole('link', { name: workflow, exact: true }) }).locator('td').allTextContents()).slice(0, 4);
     // once failed its one run here; hello succeeded (in the store and finished here).
     expect(await eventually(() => row('once'), (r) => r.length === 4)).toEqual(['once', '1', '1', '100%']);
     expect(await row('hello')).toEqual(['hello', '1', '1', '0%']);

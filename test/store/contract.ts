@@ -234,6 +234,39 @@ export function storeContract(backend: string, factory: StoreFactory, skip: Reco
       expect(got).toMatchObject({ workflow: 'wf', input: { a: 1 }, definition: DEF });
     });
 
+    t('a workflow\'s history: its latest runs, their attempts and their tasks', async () => {
+      // Run 1: a takes 100 ms, b fails once (40 ms), waits 300 ms past its backoff, then takes 60 ms.
+      const one = await newRun([{ id: 'a', dependsOn: [] }, { id: 'b', dependsOn: [] }]);
+      const [a, b] = (await claim(one)).sort((x, y) => x.stepId.localeCompare(y.stepId)) as [Claim, Claim];
+      clock.advance(40);
+      await store.finishStep(b, { status: 'failed', exitCode: 1, error: 'flaky', retryAt: clock.now() + 500 });
+      clock.advance(60);
+      await store.finishStep(a, { status: 'succeeded', exitCode: 0 });
+      clock.advance(400 + 300);
+      const [b2] = await claim(one);
+      expect(b2?.attempt).toBe(2);
+      clock.advance(60);
+      await store.finishStep(b2 as Claim, { status: 'succeeded', exitCode: 0 });
+      await store.setRunStatus(one, ['running'], 'succeeded');
+      // Run 2, still going: a running. Another workflow's run is not counted.
+      clock.advance(1000);
+      const two = await newRun([{ id: 'a', dependsOn: [] }]);
+      await claim(two);
+      await store.createRun({ id: `other${++n}`, workflow: 'other', definition: DEF, input: {}, steps: [{ id: 'z', dependsOn: [] }] }, OWNER);
+      const h = await store.workflowHistory('wf', 10);
+      expect(h.runs.map((r) => r.status)).toEqual(['running', 'succeeded']);
+      const attempts = h.attempts.map((x) => `${x.stepId}#${x.attempt}:${x.status}:${x.finishedAt === null ? 'open' : x.finishedAt - x.startedAt}`).sort();
+      expect(attempts).toEqual(['a#1:running:open', 'a#1:succeeded:100', 'b#1:failed:40', 'b#2:succeeded:60']);
+      const tasks = h.tasks.filter((x) => x.runId === one).sort((x, y) => x.id.localeCompare(y.id));
+      expect(tasks.map((x) => ({ id: x.id, dependsOn: x.dependsOn, took: (x.finishedAt as number) - (x.startedAt as number) }))).toEqual([
+        { id: 'a', dependsOn: [], took: 100 },
+        { id: 'b', dependsOn: [], took: 100 + 700 + 60 },
+      ]);
+      expect(h.runs.map((r) => r.id)).toEqual([two, one]);
+      expect((await store.workflowHistory('wf', 1)).runs.map((r) => r.status)).toEqual(['running']);
+      expect((await store.workflowHistory('nothing', 10)).attempts).toEqual([]);
+    });
+
     t('runs filter by creation time, by id prefix or input text, and by what started them', async () => {
       const manual = await newRun([{ id: 'x', dependsOn: [] }]);
       const t0 = clock.now();

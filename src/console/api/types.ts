@@ -127,3 +127,18 @@ export interface Schedule {
   last: Array<{ dueAt: string; outcome: string; runId: string | null }>;
   week: { from: string; until: string; fires: string[]; more: boolean; quiet: Array<{ from: string; until: string }>; quietAction: 'defer' | 'skip' | null };
 }
+
+export interface Percentiles {
+  p50: number;
+  p90: number;
+  p99: number;
+}
+
+/** GET /api/workflows/:name/stats (core/workflow-stats.ts). */
+export interface WorkflowStats {
+  runs: number;
+  finished: number;
+  failureRate: number | null;
+  durationMs: Percentiles | null;
+  steps: Array<{ id: string; attempts: number; failed: number; retried: number; durationMs: Percentiles | null; waitMs: Percentiles | null }>;
+}

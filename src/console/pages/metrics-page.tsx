@@ -10,6 +10,7 @@ import { LineChart } from '../metrics/line-chart';
 import { labelValues, quantile, sum, type Sample } from '../metrics/prometheus';
 import { gauge, perMinute } from '../metrics/rates';
 import { useSamples } from '../metrics/use-samples';
+import { Link } from '../router';
 import { formatDuration } from '../ui/format';
 import { TableWrap } from '../ui/table-wrap';
 
@@ -92,7 +93,9 @@ function WorkflowTable(props: { samples: Sample[] }) {
               const q = (p: number) => seconds(quantile(s, 'baton_run_duration_seconds', p, { workflow: w }));
               return (
                 <tr key={w}>
-                  <td>{w}</td>
+                  <td>
+                    <Link to={`/workflows/${encodeURIComponent(w)}`}>{w}</Link>
+                  </td>
                   <td>{sum(s, 'baton_runs', { workflow: w })}</td>
                   <td>{finished}</td>
                   <td>{finished === 0 ? '—' : `${Math.round((failed / finished) * 100)}%`}</td>

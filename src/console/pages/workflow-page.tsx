@@ -1,7 +1,8 @@
 /**
  * @module console/pages/workflow-page
- * One workflow: its last runs, "run now", its graph (or, for code, its steps
- * as its last run took them), its triggers with next fires, and its source.
+ * One workflow: its last runs and how they went by step, "run now", its
+ * graph (or, for code, its steps as its last run took them), its triggers
+ * with next fires, and its source.
  */
 import type { Schedule, Workflow } from '../api/types';
 import { TaskGraph } from '../graph/task-graph';
@@ -12,6 +13,7 @@ import { ErrorNote } from '../ui/status';
 import { useResource } from '../ui/use-resource';
 import { LastRuns } from './last-runs';
 import { RunForm } from './run-form';
+import { WorkflowStatsView } from './workflow-stats';
 
 export function WorkflowPage(props: { name: string }) {
   const { api } = useSession();
@@ -38,6 +40,10 @@ export function WorkflowPage(props: { name: string }) {
       <section>
         <h2>Last runs</h2>
         <LastRuns workflow={w.name} count={30} /> <Link to={`/?workflow=${encodeURIComponent(w.name)}`}>all runs of {w.name}</Link>
+      </section>
+      <section>
+        <h2>By step</h2>
+        <WorkflowStatsView workflow={w.name} />
       </section>
       {canOperate && (
         <section>

@@ -5,9 +5,10 @@
  * fire happen once across servers), paused schedules, and the counts
  * /metrics reports. PgStore extends it.
  */
-import type { RunStatus } from '../../core/states.js';
+import type { AttemptStatus, RunStatus } from '../../core/states.js';
 import type { FireOutcome, FireRecord, ScheduleState } from '../../core/schedule.js';
 import type { TokenRecord } from '../../core/tokens.js';
+import type { WorkflowHistory } from '../../core/workflow-stats.js';
 import { toFire, toScheduleState, toToken, type FireRow, type ScheduleStateRow, type TokenRow } from '../rows.js';
 import type { PgDb } from './pg-db.js';
 
@@ -96,4 +97,27 @@ export abstract class PgServerTables {
     ]);
     return { runs, ready: steps?.ready ?? 0, running: steps?.running ?? 0 };
   }
+
+  async workflowHistory(workflow: string, runs: number): Promise<WorkflowHistory> {
+    const latest = `SELECT id FROM runs WHERE workflow = $1 ORDER BY created_at DESC, id DESC LIMIT $2`;
+    type Times = { startedat: string | null; finishedat: string | null };
+    const [r, a, t] = await Promise.all([
+      this.db.q<Times & { id: string; status: RunStatus }>(`SELECT id, status, started_at AS startedat, finished_at AS finishedat FROM runs WHERE workflow = $1 ORDER BY created_at DESC, id DESC LIMIT $2`, [workflow, runs]),
+      this.db.q<Times & { stepid: string; attempt: number; status: AttemptStatus; startedat: string }>(
+        `SELECT step_id AS stepid, attempt, status, started_at AS startedat, finished_at AS finishedat FROM attempts WHERE run_id IN (${latest}) ORDER BY started_at`,
+        [workflow, runs],
+      ),
+      this.db.q<Times & { runid: string; id: string; dependson: string }>(
+        `SELECT run_id AS runid, id, depends_on AS dependson, started_at AS startedat, finished_at AS finishedat FROM steps WHERE run_id IN (${latest}) AND kind = 'task'`,
+        [workflow, runs],
+      ),
+    ]);
+    const num = (v: string | number | null) => (v === null ? null : Number(v));
+    return {
+      runs: r.map((x) => ({ id: x.id, status: x.status, startedAt: num(x.startedat), finishedAt: num(x.finishedat) })),
+      attempts: a.map((x) => ({ stepId: x.stepid, attempt: Number(x.attempt), status: x.status, startedAt: Number(x.startedat), finishedAt: num(x.finishedat) })),
+      tasks: t.map((x) => ({ runId: x.runid, id: x.id, dependsOn: JSON.parse(x.dependson) as string[], startedAt: num(x.startedat), finishedAt: num(x.finishedat) })),
+    };
+  }
+
 }

@@ -9,6 +9,7 @@ import type Database from 'better-sqlite3';
 import type { RunStatus } from '../../core/states.js';
 import type { FireOutcome, FireRecord, ScheduleState } from '../../core/schedule.js';
 import type { TokenRecord } from '../../core/tokens.js';
+import type { WorkflowHistory } from '../../core/workflow-stats.js';
 import { toFire, toScheduleState, toToken, type FireRow, type ScheduleStateRow, type TokenRow } from '../rows.js';
 import type { GroupCommit } from './group-commit.js';
 
@@ -98,4 +99,21 @@ export abstract class SqliteServerTables {
       running: (this.db.prepare(`SELECT count(*) AS n FROM steps WHERE status = 'running'`).get() as { n: number }).n,
     }));
   }
+
+  workflowHistory(workflow: string, runs: number): Promise<WorkflowHistory> {
+    return this.tx.read(() => {
+      const latest = `SELECT id FROM runs WHERE workflow = ? ORDER BY created_at DESC, id DESC LIMIT ?`;
+      const tasks = this.db
+        .prepare(`SELECT run_id AS runId, id, depends_on AS dependsOn, started_at AS startedAt, finished_at AS finishedAt FROM steps WHERE run_id IN (${latest}) AND kind = 'task'`)
+        .all(workflow, runs) as Array<Omit<WorkflowHistory['tasks'][number], 'dependsOn'> & { dependsOn: string }>;
+      return {
+        runs: this.db.prepare(`SELECT id, status, started_at AS startedAt, finished_at AS finishedAt FROM runs WHERE workflow = ? ORDER BY created_at DESC, id DESC LIMIT ?`).all(workflow, runs) as WorkflowHistory['runs'],
+        attempts: this.db
+          .prepare(`SELECT step_id AS stepId, attempt, status, started_at AS startedAt, finished_at AS finishedAt FROM attempts WHERE run_id IN (${latest}) ORDER BY started_at`)
+          .all(workflow, runs) as WorkflowHistory['attempts'],
+        tasks: tasks.map((t) => ({ ...t, dependsOn: JSON.parse(t.dependsOn) as string[] })),
+      };
+    });
+  }
+
 }
