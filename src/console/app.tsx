@@ -15,6 +15,7 @@ import { RunPage } from './pages/run-page';
 import { RunsPage } from './pages/runs-page';
 import { SchedulesPage } from './pages/schedules-page';
 import { WorkflowPage } from './pages/workflow-page';
+import { WorkersPage } from './pages/workers-page';
 import { WorkflowsPage } from './pages/workflows-page';
 import { useLocation } from './router';
 import { SessionContext, storeToken, takeToken, type Session } from './session';
@@ -101,6 +102,7 @@ function page(path: string) {
   if (parts[0] === 'workflows' && parts.length === 2) return <WorkflowPage key={parts[1]} name={parts[1] as string} />;
   if (parts[0] === 'schedules' && parts.length === 1) return <SchedulesPage />;
   if (parts[0] === 'approvals' && parts.length === 1) return <ApprovalsPage />;
+  if (parts[0] === 'workers' && parts.length === 1) return <WorkersPage />;
   // /metrics is the server's Prometheus endpoint; the console's page of it is /stats.
   if (parts[0] === 'stats' && parts.length === 1) return <MetricsPage />;
   return <NotFoundPage path={path} />;

@@ -13,6 +13,7 @@ const NAV = [
   { to: '/workflows', label: 'Workflows', match: (p: string) => p.startsWith('/workflows') },
   { to: '/schedules', label: 'Schedules', match: (p: string) => p.startsWith('/schedules') },
   { to: '/approvals', label: 'Approvals', match: (p: string) => p.startsWith('/approvals') },
+  { to: '/workers', label: 'Workers', match: (p: string) => p.startsWith('/workers') },
   { to: '/stats', label: 'Metrics', match: (p: string) => p.startsWith('/stats') },
 ];
 

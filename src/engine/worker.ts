@@ -9,6 +9,10 @@
  * fallback; it heartbeats its leases and sweeps expired ones (a crashed
  * worker's steps go back to ready, their attempt recorded crashed).
  *
+ * It lists itself in the store's worker registry (core/workers): registered
+ * at start, seen at each heartbeat (in the leases' round trip), stopped when
+ * `run` returns.
+ *
  * Code runs are taken whole (worker-code-runs.ts).
  */
 import { formatDuration } from '../core/duration.js';
@@ -23,6 +27,7 @@ import { settleRun } from './settle.js';
 import { stepFinished } from './step-event.js';
 import type { TaskExecutor } from './task-executor.js';
 import { DueTimer } from './wakeup.js';
+import { WorkerRegistration } from './worker-registration.js';
 import { WorkerCodeRuns } from './worker-code-runs.js';
 
 export interface WorkerOptions {
@@ -39,6 +44,8 @@ export interface WorkerOptions {
   secretsFor?: (def: WorkflowDef) => Record<string, string>;
   /** A problem the worker goes on after (a failed claim, a lost connection). */
   onWarning?: (message: string) => void;
+  /** How it lists itself in the worker registry (default: this machine's name and this process's pid). */
+  identity?: { host?: string; pid?: number; version?: string };
 }
 
 interface RunContext {
@@ -86,6 +93,7 @@ export class Worker {
   private readonly due: DueTimer;
   private readonly leaseMs: number;
   private idleWaiters: Array<() => void> = [];
+  private readonly registration: WorkerRegistration;
 
   constructor(
     private readonly engine: Engine,
@@ -93,11 +101,14 @@ export class Worker {
   ) {
     this.leaseMs = opts.leaseMs ?? 30_000;
     this.due = new DueTimer(engine.timerSource, () => this.pump());
+    const { host, pid, version } = opts.identity ?? {};
+    this.registration = new WorkerRegistration(engine.store, { id: engine.owner, host, pid, version, capacity: opts.concurrency, leaseMs: this.leaseMs }, (m) => this.warn(m));
     this.codeRuns = new WorkerCodeRuns(engine, { limit: opts.maxCodeRuns ?? opts.concurrency * 8, leaseMs: this.leaseMs, warn: (m) => this.warn(m) });
   }
 
   /** Work until `signal` aborts, then finish the steps in hand and return. */
   async run(signal: AbortSignal): Promise<void> {
+    await this.registration.register();
     const store = this.engine.store;
     const unwatch = store.watch((runId) => {
       this.pump();
@@ -129,6 +140,7 @@ export class Worker {
     unwatch();
     await this.drained();
     await this.codeRuns.release();
+    await this.registration.stop();
   }
 
   /** Work was added or changed here (a run submitted, retried, cancelled): look now rather than at the next notification. */
@@ -322,12 +334,17 @@ export class Worker {
     return { def, executor, sink, outputs, rollbackTasks: new Set(def.tasks.filter((t) => t.rollback).map((t) => t.id)), users: 0 };
   }
 
-  /** Extend the leases in hand; a lost one (expired, or its run cancelled) stops its step or its code run. */
+  /**
+   * Extend the leases in hand; a lost one (expired, or its run cancelled)
+   * stops its step or its code run. The timer's beat (not `only`) also tells
+   * the registry this worker is alive, in the same round trip.
+   */
   private async heartbeat(only?: Claim[]): Promise<void> {
     const claims = only ?? [...this.running.values()].map((r) => r.claim);
     try {
-      if (claims.length > 0) {
-        const lost = await this.engine.store.heartbeat(claims, this.leaseMs);
+      const worker = only ? undefined : await this.registration.beatId();
+      if (claims.length > 0 || worker !== undefined) {
+        const lost = await this.engine.store.heartbeat(claims, this.leaseMs, worker);
         for (const c of lost) this.running.get(keyOf(c))?.abort.abort(new Error('lease lost'));
       }
       if (!only) await this.codeRuns.renew();

@@ -244,6 +244,13 @@ export function routes(deps: ServerDeps): Route[] {
       summary: 'Fire a schedule now (its overlap policy applies)',
       handler: async (c) => c.json(await deps.schedules.trigger(c.req.param('name') as string, c.req.param('schedule') as string)),
     },
+    {
+      method: 'GET',
+      path: '/api/workers',
+      role: 'viewer',
+      summary: 'Workers (every process that executes steps), live first: host, pid, capacity, last heartbeat, state (live, lost, stopped), the steps and code runs each holds; now is the store\'s time',
+      handler: async (c) => c.json(await store.listWorkers()),
+    },
     { method: 'GET', path: '/api/pools', role: 'viewer', summary: 'Resource pools: slots, slots taken, tasks queued', handler: async (c) => c.json({ pools: await store.listPools() }) },
     {
       method: 'POST',

@@ -12,6 +12,7 @@ import type { WorkflowHistory } from '../core/workflow-stats.js';
 import type { FireOutcome, FireRecord, ScheduleState } from '../core/schedule.js';
 import type { TokenRecord } from '../core/tokens.js';
 import type { RunDefinition } from '../core/workflow-code.js';
+import type { WorkerInfo, WorkerList } from '../core/workers.js';
 import type { AttemptStatus, RunStatus, StepKind, StepStatus } from '../core/states.js';
 
 export interface NewStep {
@@ -342,8 +343,22 @@ export interface Store {
   overdueRuns(now: number, limit: number): Promise<string[]>;
   /** The steps running under `owner`'s leases (a worker finds claims it made but never learned of: its connection dropped as they committed). */
   leasedSteps(owner: string): Promise<Claim[]>;
-  /** Extend the leases of claims still held; returns the ones that were lost. */
-  heartbeat(claims: readonly Claim[], leaseMs: number): Promise<Claim[]>;
+  /**
+   * Extend the leases of claims still held; returns the ones that were lost.
+   * With `worker`, that registered worker is also seen now, in the same round trip.
+   */
+  heartbeat(claims: readonly Claim[], leaseMs: number, worker?: string): Promise<Claim[]>;
+
+  /**
+   * The worker registry (core/workers). registerWorker records a worker as
+   * started and seen now (again, if its id was listed before), and removes
+   * the rows of workers stopped or lost for longer than a day.
+   */
+  registerWorker(worker: WorkerInfo): Promise<void>;
+  /** A clean stop: the worker is listed stopped from now on. */
+  stopWorker(id: string): Promise<void>;
+  /** Up to `limit` workers (default 200; live ones first), each with the steps and code runs it holds now. */
+  listWorkers(limit?: number): Promise<WorkerList>;
 
   /**
    * Record an attempt's outcome, if the claim still holds. Succeeded, failed

@@ -120,6 +120,7 @@ describe.skipIf(!HAVE_CHROMIUM)('console: safety, roles and accessibility', () =
       ['/approvals', '.card'],
       ['/workflows/hello', 'pre.source'],
       ['/schedules', '.card'],
+      ['/workers', 'article.worker'],
     ] as const) {
       await page.goto(server.base + path);
       await page.locator(ready).first().waitFor();
@@ -169,6 +170,7 @@ describe.skipIf(!HAVE_CHROMIUM)('console: safety, roles and accessibility', () =
       ['workflow', '/workflows/hello', 'pre.source'],
       ['schedules', '/schedules', '.card'],
       ['approvals', '/approvals', '.card'],
+      ['workers', '/workers', 'article.worker'],
       ['metrics', '/stats', '.chart div:not(.hidden) canvas'],
     ];
     const problems: string[] = [];

@@ -26,7 +26,7 @@ await s.migrate(); await s.close();`;
       expect(files.length).toBeGreaterThanOrEqual(4);
       expect(rows.map((r) => r.version)).toEqual(files.map((_, i) => i + 1));
       const tables = (await client.query(`SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = $1`, [schema])).rows[0] as { n: number };
-      expect(tables.n).toBe(14);
+      expect(tables.n).toBe(15);
     } finally {
       await client.end();
     }

@@ -2,6 +2,7 @@ import { PgStore } from '../../src/store/postgres/pg-store.js';
 import { dropSchema, freshSchema, PG_URL } from '../helpers/postgres.js';
 import { storeContract, type StoreFactory } from './contract.js';
 import { flowContract } from './flow-contract.js';
+import { workerContract } from './worker-contract.js';
 
 const factory: StoreFactory = async (clock) => {
   const schema = freshSchema();
@@ -12,3 +13,4 @@ const factory: StoreFactory = async (clock) => {
 
 storeContract('postgres', factory);
 flowContract('postgres', factory);
+workerContract('postgres', factory);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { storeContract, type StoreFactory } from './contract.js';
 import { flowContract } from './flow-contract.js';
+import { workerContract } from './worker-contract.js';
 
 const factory: StoreFactory = async (clock) => {
   const dir = mkdtempSync(join(tmpdir(), 'baton-store-'));
@@ -14,3 +15,4 @@ const factory: StoreFactory = async (clock) => {
 
 storeContract('sqlite', factory);
 flowContract('sqlite', factory);
+workerContract('sqlite', factory);

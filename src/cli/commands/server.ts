@@ -7,7 +7,7 @@
  * claimed, steps in hand may finish for --grace (the API answers meanwhile),
  * then the server exits.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseDuration } from '../../core/duration.js';
@@ -19,6 +19,7 @@ import type { Engine } from '../../engine/engine.js';
 import type { FolderCatalog } from '../catalog.js';
 import type { SubmitOptions } from '../remote-run.js';
 import { buildEngine, homeDir, openStore, startSpawner } from '../home.js';
+import { packageVersion } from '../version.js';
 
 const SYNOPSIS = 'baton server [FOLDER] [--host 127.0.0.1] [--port 7700] [--concurrency N] [--grace 30s] [--chaos RATE] [--smtp URL] [--max-runs N] [--pool NAME=SLOTS]... [--db URL]';
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
@@ -94,6 +95,7 @@ their runs. On first start it makes an admin token and prints it once.
     concurrency,
     secretsFor: (def: WorkflowDef) => Object.fromEntries(def.secrets.flatMap((name) => (process.env[name] !== undefined ? [[name, process.env[name] as string]] : []))),
     onWarning: (m) => process.stderr.write(`baton server: ${m}\n`),
+    identity: { version: packageVersion() },
   });
   let ready = false;
   const { serverSchedules } = await import('../server-schedules.js');
@@ -218,14 +220,6 @@ their runs. On first start it makes an admin token and prints it once.
 function consoleDir(): string | undefined {
   const dir = fileURLToPath(new URL('../../console', import.meta.url));
   return existsSync(join(dir, 'index.html')) ? dir : undefined;
-}
-
-function packageVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  } catch {
-    return 'unknown';
-  }
 }
 
 /** Alerts of the served workflows: webhooks over fetch, email over the SMTP server given (nodemailer). */

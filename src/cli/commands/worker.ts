@@ -9,6 +9,7 @@ import type { WorkflowDef } from '../../core/model.js';
 import { COMMON_OPTIONS, help, parse, positiveInt } from '../args.js';
 import { EXIT, UsageError } from '../exit.js';
 import { buildEngine, homeDir, openStore, startSpawner } from '../home.js';
+import { packageVersion } from '../version.js';
 
 const SYNOPSIS = 'baton worker [--db URL] [--concurrency N] [--lease 30s] [--heartbeat 10s] [--sweep 5s]';
 
@@ -66,6 +67,7 @@ Runs are submitted with "baton run FILE --db URL --detach" (or followed without 
     sweepMs,
     secretsFor: (def: WorkflowDef) => Object.fromEntries(def.secrets.flatMap((name) => (process.env[name] !== undefined ? [[name, process.env[name] as string]] : []))),
     onWarning: (m) => process.stderr.write(`baton worker: ${m}\n`),
+    identity: { version: packageVersion() },
   });
   const stop = new AbortController();
   const onSignal = () => {

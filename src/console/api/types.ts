@@ -142,3 +142,27 @@ export interface WorkflowStats {
   durationMs: Percentiles | null;
   steps: Array<{ id: string; attempts: number; failed: number; retried: number; durationMs: Percentiles | null; waitMs: Percentiles | null }>;
 }
+
+export type WorkerState = 'live' | 'lost' | 'stopped';
+
+/** A process that executes steps (GET /api/workers). */
+export interface WorkerInfo {
+  id: string;
+  host: string;
+  pid: number;
+  capacity: number;
+  leaseMs: number;
+  version: string | null;
+  startedAt: number;
+  seenAt: number;
+  stoppedAt: number | null;
+  state: WorkerState;
+  held: Array<{ runId: string; workflow: string; stepId: string; kind: string; attempt: number; startedAt: number | null }>;
+  heldRuns: Array<{ runId: string; workflow: string; status: RunStatus }>;
+}
+
+export interface WorkerList {
+  /** The store's time when it listed them: ages are measured from it, not from this browser's clock. */
+  now: number;
+  workers: WorkerInfo[];
+}

@@ -3,7 +3,7 @@
  * A worker's hot path on PostgreSQL, each one statement on its own (one
  * round trip, one commit): a step's finish (baton_finish, migration 0003),
  * a batch of finishes with the next claims (baton_step_batch, migration
- * 0004) and a heartbeat of every lease in hand.
+ * 0004) and a heartbeat of every lease in hand (and of the worker holding them).
  */
 import type { AttemptOutcome, Claim, FinishResult, StepBatch, StepBatchResult } from '../store.js';
 import type { Tx } from './pg-db.js';
@@ -106,15 +106,20 @@ function toClaim(r: BatchRecord): Claim {
   return c;
 }
 
-/** Every lease in hand extended in one statement; returns the claims no longer held. */
-export async function heartbeat(q: Query, claims: readonly Claim[], leaseMs: number, now: number | null): Promise<Claim[]> {
-  if (claims.length === 0) return [];
+/**
+ * Every lease in hand extended in one statement; returns the claims no
+ * longer held. With `worker`, the same statement marks that worker seen.
+ */
+export async function heartbeat(q: Query, claims: readonly Claim[], leaseMs: number, now: number | null, worker?: string): Promise<Claim[]> {
+  if (claims.length === 0 && worker === undefined) return [];
   const kept = await q<{ run_id: string; id: string }>(
-    `UPDATE steps s SET lease_until = COALESCE($1::bigint, (extract(epoch from clock_timestamp()) * 1000)::bigint) + $2
+    `WITH clock AS (SELECT COALESCE($1::bigint, (extract(epoch from clock_timestamp()) * 1000)::bigint) AS now),
+     beat AS (UPDATE workers SET seen_at = (SELECT now FROM clock) WHERE id = $6::text AND stopped_at IS NULL)
+     UPDATE steps s SET lease_until = (SELECT now FROM clock) + $2
      FROM unnest($3::text[], $4::text[], $5::int[]) AS c(run_id, id, epoch)
      WHERE s.run_id = c.run_id AND s.id = c.id AND s.epoch = c.epoch AND s.status = 'running'
      RETURNING s.run_id, s.id`,
-    [now, leaseMs, claims.map((c) => c.runId), claims.map((c) => c.stepId), claims.map((c) => c.epoch)],
+    [now, leaseMs, claims.map((c) => c.runId), claims.map((c) => c.stepId), claims.map((c) => c.epoch), worker ?? null],
   );
   const held = new Set(kept.map((r) => `${r.run_id}\u0000${r.id}`));
   return claims.filter((c) => !held.has(`${c.runId}\u0000${c.stepId}`));

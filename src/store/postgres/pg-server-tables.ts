@@ -2,15 +2,35 @@
  * @module store/postgres/pg-server-tables
  * The PostgreSQL store's tables for the server: API tokens (hashes only),
  * schedule fires (one row per schedule and due time: the key that makes a
- * fire happen once across servers), paused schedules, and the counts
- * /metrics reports. PgStore extends it.
+ * fire happen once across servers), paused schedules, the counts /metrics
+ * reports, and the worker registry (store/worker-rows.ts; its times on the
+ * database clock). PgStore extends it.
  */
 import type { AttemptStatus, RunStatus } from '../../core/states.js';
 import type { FireOutcome, FireRecord, ScheduleState } from '../../core/schedule.js';
 import type { TokenRecord } from '../../core/tokens.js';
 import type { WorkflowHistory } from '../../core/workflow-stats.js';
+import { WORKER_ROW_TTL_MS, type WorkerInfo, type WorkerList } from '../../core/workers.js';
 import { toFire, toScheduleState, toToken, type FireRow, type ScheduleStateRow, type TokenRow } from '../rows.js';
+import {
+  HELD_RUNS_SQL,
+  HELD_STEPS_SQL,
+  numbered,
+  PRUNE_WORKERS_SQL,
+  REGISTER_WORKER_SQL,
+  STOP_WORKER_SQL,
+  toWorkerList,
+  WORKERS_SQL,
+  type HeldRunRecord,
+  type HeldStepRecord,
+  type WorkerRecord,
+} from '../worker-rows.js';
 import type { PgDb } from './pg-db.js';
+
+const PRUNE_WORKERS = numbered(PRUNE_WORKERS_SQL);
+const REGISTER_WORKER = numbered(REGISTER_WORKER_SQL);
+const STOP_WORKER = numbered(STOP_WORKER_SQL);
+const WORKERS = numbered(WORKERS_SQL);
 
 export abstract class PgServerTables {
   protected abstract readonly db: PgDb;
@@ -120,4 +140,24 @@ export abstract class PgServerTables {
     };
   }
 
+  async registerWorker(w: WorkerInfo): Promise<void> {
+    await this.db.tx(async (tx) => {
+      await tx.q(PRUNE_WORKERS, [tx.now - WORKER_ROW_TTL_MS, w.id]);
+      await tx.q(REGISTER_WORKER, [w.id, w.host, w.pid, w.capacity, w.leaseMs, w.version ?? null, tx.now, tx.now]);
+    });
+  }
+
+  async stopWorker(id: string): Promise<void> {
+    await this.db.tx((tx) => tx.q(STOP_WORKER, [tx.now, id]));
+  }
+
+  /** One transaction: the workers and what they hold, read at one time. */
+  listWorkers(limit = 200): Promise<WorkerList> {
+    return this.db.tx(async (tx) => {
+      const workers = await tx.q<WorkerRecord>(WORKERS, [limit]);
+      const steps = await tx.q<HeldStepRecord>(HELD_STEPS_SQL);
+      const runs = await tx.q<HeldRunRecord>(HELD_RUNS_SQL);
+      return toWorkerList(tx.now, workers, steps, runs);
+    });
+  }
 }

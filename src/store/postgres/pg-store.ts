@@ -166,8 +166,8 @@ export class PgStore extends PgServerTables implements Store {
     return batch.leasedSteps((sql, params) => this.db.q(sql, params), owner);
   }
 
-  heartbeat(claims: readonly Claim[], leaseMs: number): Promise<Claim[]> {
-    return batch.heartbeat((sql, params) => this.db.q(sql, params), claims, leaseMs, this.options.clock?.now() ?? null);
+  heartbeat(claims: readonly Claim[], leaseMs: number, worker?: string): Promise<Claim[]> {
+    return batch.heartbeat((sql, params) => this.db.q(sql, params), claims, leaseMs, this.options.clock?.now() ?? null, worker);
   }
 
   /** One statement, one round trip, one commit (the function baton_finish, migration 0003). */

@@ -2,20 +2,35 @@
  * @module store/sqlite/server-tables
  * The SQLite store's tables for the server: API tokens (hashes only),
  * schedule fires (one row per schedule and due time: the key that makes a
- * fire happen once), paused schedules, and the counts /metrics reports.
- * SqliteStore extends it.
+ * fire happen once), paused schedules, the counts /metrics reports, and the
+ * worker registry (store/worker-rows.ts). SqliteStore extends it.
  */
 import type Database from 'better-sqlite3';
+import type { Clock } from '../../core/clock.js';
 import type { RunStatus } from '../../core/states.js';
 import type { FireOutcome, FireRecord, ScheduleState } from '../../core/schedule.js';
 import type { TokenRecord } from '../../core/tokens.js';
 import type { WorkflowHistory } from '../../core/workflow-stats.js';
+import { WORKER_ROW_TTL_MS, type WorkerInfo, type WorkerList } from '../../core/workers.js';
 import { toFire, toScheduleState, toToken, type FireRow, type ScheduleStateRow, type TokenRow } from '../rows.js';
+import {
+  HELD_RUNS_SQL,
+  HELD_STEPS_SQL,
+  PRUNE_WORKERS_SQL,
+  REGISTER_WORKER_SQL,
+  STOP_WORKER_SQL,
+  toWorkerList,
+  WORKERS_SQL,
+  type HeldRunRecord,
+  type HeldStepRecord,
+  type WorkerRecord,
+} from '../worker-rows.js';
 import type { GroupCommit } from './group-commit.js';
 
 export abstract class SqliteServerTables {
   protected abstract readonly db: Database.Database;
   protected abstract readonly tx: GroupCommit;
+  protected abstract readonly clock: Clock;
 
   addToken(token: TokenRecord): Promise<void> {
     return this.tx.write(() => {
@@ -116,4 +131,28 @@ export abstract class SqliteServerTables {
     });
   }
 
+  registerWorker(w: WorkerInfo): Promise<void> {
+    return this.tx.write(() => {
+      const now = this.clock.now();
+      this.db.prepare(PRUNE_WORKERS_SQL).run(now - WORKER_ROW_TTL_MS, w.id);
+      this.db.prepare(REGISTER_WORKER_SQL).run(w.id, w.host, w.pid, w.capacity, w.leaseMs, w.version ?? null, now, now);
+    });
+  }
+
+  stopWorker(id: string): Promise<void> {
+    return this.tx.write(() => {
+      this.db.prepare(STOP_WORKER_SQL).run(this.clock.now(), id);
+    });
+  }
+
+  listWorkers(limit = 200): Promise<WorkerList> {
+    return this.tx.read(() =>
+      toWorkerList(
+        this.clock.now(),
+        this.db.prepare(WORKERS_SQL).all(limit) as WorkerRecord[],
+        this.db.prepare(HELD_STEPS_SQL).all() as HeldStepRecord[],
+        this.db.prepare(HELD_RUNS_SQL).all() as HeldRunRecord[],
+      ),
+    );
+  }
 }

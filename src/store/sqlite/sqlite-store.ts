@@ -42,6 +42,7 @@ import { JournalStatements } from './journal.js';
 import { migrate } from './migrate.js';
 import { SqliteServerTables } from './server-tables.js';
 import { likeEscape, RUN_COLUMNS, STEP_COLUMNS, toAttempt, toEvent, toLog, toRun, toStep, type AttemptRecord, type EventRecord, type LogRecord, type RunRecord, type StepRecord } from '../rows.js';
+import { BEAT_WORKER_SQL } from '../worker-rows.js';
 import { Transitions } from './transitions.js';
 import { WalSync } from './wal-sync.js';
 
@@ -63,7 +64,7 @@ export class SqliteStore extends SqliteServerTables implements Store {
   private transitions!: Transitions;
   private journal!: JournalStatements;
   private readonly watcher: ChangeWatcher;
-  private readonly clock: Clock;
+  protected readonly clock: Clock;
   private readonly wal: WalSync | undefined;
 
   constructor(options: SqliteStoreOptions) {
@@ -182,8 +183,11 @@ export class SqliteStore extends SqliteServerTables implements Store {
     return this.tx.read(() => this.transitions.leasedSteps(owner));
   }
 
-  heartbeat(claims: readonly Claim[], leaseMs: number): Promise<Claim[]> {
-    return this.tx.write(() => this.transitions.heartbeat(claims, leaseMs));
+  heartbeat(claims: readonly Claim[], leaseMs: number, worker?: string): Promise<Claim[]> {
+    return this.tx.write(() => {
+      if (worker !== undefined) this.db.prepare(BEAT_WORKER_SQL).run(this.clock.now(), worker);
+      return this.transitions.heartbeat(claims, leaseMs);
+    });
   }
 
   finishStep(claim: Claim, outcome: AttemptOutcome): Promise<FinishResult> {
