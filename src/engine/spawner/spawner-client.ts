@@ -7,6 +7,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { ProcessResult, ProcessSpec } from '../process-runner.js';
+import { Outbox } from './outbox.js';
 import type { FromSpawner, ToSpawner } from './protocol.js';
 
 const MAIN = fileURLToPath(new URL('./spawner-main.js', import.meta.url));
@@ -22,6 +23,9 @@ export class SpawnerClient {
   private readonly pending = new Map<number, Pending>();
   /** The environment last sent as the spawner's base. */
   private base: Record<string, string | undefined> | undefined;
+  private readonly outbox = new Outbox<ToSpawner>((batch) => {
+    if (this.child?.connected) this.child.send(batch);
+  });
 
   /** Start the spawner now (it takes a few tens of ms), so the first step does not wait. */
   warm(): void {
@@ -48,7 +52,7 @@ export class SpawnerClient {
       if (spec.argv !== undefined) message.argv = [...spec.argv];
       if (spec.cwd !== undefined) message.cwd = spec.cwd;
       if (spec.pool !== undefined) message.pool = spec.pool;
-      child.send(message);
+      this.outbox.push(message);
     });
   }
 
@@ -67,28 +71,35 @@ export class SpawnerClient {
     const base: Record<string, string> = {};
     for (const [k, v] of Object.entries(env)) if (v !== undefined && !k.startsWith('BATON_')) base[k] = v;
     this.base = base;
-    child.send({ op: 'base-env', env: base } satisfies ToSpawner);
+    this.outbox.push({ op: 'base-env', env: base });
     return diff(base);
   }
 
   /** Ends the spawner once nothing runs (its children are ended by it if any still run). */
   close(): void {
+    this.outbox.flush();
     const child = this.child;
     this.child = undefined;
     if (child?.connected) child.disconnect();
   }
 
   private post(m: ToSpawner): void {
-    if (this.child?.connected) this.child.send(m);
+    if (this.child?.connected) this.outbox.push(m);
   }
 
   private ensure(): ChildProcess {
     if (this.child?.connected) return this.child;
     this.base = undefined;
     const child = fork(MAIN, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [], serialization: 'json' });
-    child.on('message', (m: FromSpawner) => this.receive(m));
+    child.on('message', (batch: FromSpawner[]) => {
+      for (const m of batch) this.receive(m);
+    });
     child.on('exit', (code, signal) => {
-      if (this.child === child) this.child = undefined;
+      if (this.child === child) {
+        this.child = undefined;
+        // Queued for the spawner that died: their steps are reported below.
+        this.outbox.clear();
+      }
       // Whatever it was running is lost with it: report each as not started.
       for (const [id, p] of this.pending) {
         this.pending.delete(id);

@@ -8,13 +8,19 @@
  * closes, and every process group started here is ended.
  */
 import { runInPool } from '../process-runner.js';
+import { Outbox } from './outbox.js';
 import type { FromSpawner, ToSpawner } from './protocol.js';
 
 const running = new Map<number, AbortController>();
 let baseEnv: Record<string, string> = {};
-const send = (m: FromSpawner) => process.send?.(m);
+const outbox = new Outbox<FromSpawner>((batch) => process.send?.(batch));
+const send = (m: FromSpawner) => outbox.push(m);
 
-process.on('message', (m: ToSpawner) => {
+process.on('message', (batch: ToSpawner[]) => {
+  for (const m of batch) receive(m);
+});
+
+function receive(m: ToSpawner): void {
   if (m.op === 'abort') {
     running.get(m.id)?.abort();
     return;
@@ -56,7 +62,7 @@ process.on('message', (m: ToSpawner) => {
     running.delete(m.id);
     send({ op: 'done', id: m.id, result });
   });
-});
+}
 
 // Ctrl-C reaches the whole foreground process group, this process included:
 // the engine decides what to stop (abort messages), or the disconnect does.
