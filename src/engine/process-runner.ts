@@ -16,7 +16,13 @@ export interface ProcessSpec {
   /** Run without a shell: [file, ...args]. */
   argv?: readonly string[];
   cwd?: string;
+  /** The command's own variables, over `baseEnv`; an undefined value removes one. */
   env: NodeJS.ProcessEnv;
+  /**
+   * The environment many commands share (a run's), never changed once given:
+   * the spawner process receives it once and then only each command's `env`.
+   */
+  baseEnv?: Readonly<Record<string, string>>;
   signal?: AbortSignal;
   /** Between SIGTERM and SIGKILL. */
   killGraceMs?: number;
@@ -64,7 +70,7 @@ export function runProcess(spec: ProcessSpec): Promise<ProcessResult> {
     const [file, args] = spec.command !== undefined ? ['/bin/sh', ['-c', spec.command]] : [spec.argv?.[0] ?? '', spec.argv?.slice(1) ?? []];
     const child = spawn(file, args, {
       cwd: spec.cwd,
-      env: spec.env,
+      env: spec.baseEnv ? { ...spec.baseEnv, ...spec.env } : spec.env,
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

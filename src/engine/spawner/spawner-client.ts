@@ -21,8 +21,9 @@ export class SpawnerClient {
   private child: ChildProcess | undefined;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
-  /** The environment last sent as the spawner's base. */
-  private base: Record<string, string | undefined> | undefined;
+  /** The environment last sent as the spawner's base, and other bases found equal to it. */
+  private base: Readonly<Record<string, string>> | undefined;
+  private sameAsBase = new WeakSet<object>();
   private readonly outbox = new Outbox<ToSpawner>((batch) => {
     if (this.child?.connected) this.child.send(batch);
   });
@@ -34,7 +35,7 @@ export class SpawnerClient {
 
   run(spec: ProcessSpec): Promise<ProcessResult> {
     if (spec.signal?.aborted) return Promise.resolve({ exitCode: null, signal: null, aborted: true });
-    const child = this.ensure();
+    this.ensure();
     const id = this.nextId++;
     return new Promise<ProcessResult>((resolve) => {
       const onAbort = () => this.post({ op: 'abort', id });
@@ -47,7 +48,7 @@ export class SpawnerClient {
         },
       });
       this.holdOpen(true);
-      const message: ToSpawner = { op: 'spawn', id, env: this.envDiff(child, spec.env), killGraceMs: spec.killGraceMs ?? 5000 };
+      const message: ToSpawner = { op: 'spawn', id, env: this.envOf(spec), killGraceMs: spec.killGraceMs ?? 5000 };
       if (spec.command !== undefined) message.command = spec.command;
       if (spec.argv !== undefined) message.argv = [...spec.argv];
       if (spec.cwd !== undefined) message.cwd = spec.cwd;
@@ -56,9 +57,32 @@ export class SpawnerClient {
     });
   }
 
-  /** The spawn's environment as differences from the base, sending a new base when they are many. */
-  private envDiff(child: ChildProcess, env: NodeJS.ProcessEnv): Record<string, string | null> {
-    const diff = (base: Record<string, string | undefined>) => {
+  /** The spawn's variables over the spawner's base environment (null: removed). */
+  private envOf(spec: ProcessSpec): Record<string, string | null> {
+    if (spec.baseEnv !== undefined) {
+      this.useBase(spec.baseEnv);
+      const out: Record<string, string | null> = {};
+      for (const [k, v] of Object.entries(spec.env)) out[k] = v ?? null;
+      return out;
+    }
+    return this.envDiff(spec.env);
+  }
+
+  /** Make `env` the spawner's base, unless it is (or equals) the one it has. */
+  private useBase(env: Readonly<Record<string, string>>): void {
+    if (env === this.base || this.sameAsBase.has(env)) return;
+    if (this.base && sameEntries(this.base, env)) {
+      this.sameAsBase.add(env);
+      return;
+    }
+    this.base = env;
+    this.sameAsBase = new WeakSet();
+    this.outbox.push({ op: 'base-env', env });
+  }
+
+  /** A whole environment as differences from the base, sending a new base when they are many. */
+  private envDiff(env: NodeJS.ProcessEnv): Record<string, string | null> {
+    const diff = (base: Readonly<Record<string, string>>) => {
       const out: Record<string, string | null> = {};
       for (const [k, v] of Object.entries(env)) if (v !== undefined && base[k] !== v) out[k] = v;
       for (const k of Object.keys(base)) if (env[k] === undefined) out[k] = null;
@@ -70,8 +94,7 @@ export class SpawnerClient {
     }
     const base: Record<string, string> = {};
     for (const [k, v] of Object.entries(env)) if (v !== undefined && !k.startsWith('BATON_')) base[k] = v;
-    this.base = base;
-    this.outbox.push({ op: 'base-env', env: base });
+    this.useBase(base);
     return diff(base);
   }
 
@@ -90,6 +113,7 @@ export class SpawnerClient {
   private ensure(): ChildProcess {
     if (this.child?.connected) return this.child;
     this.base = undefined;
+    this.sameAsBase = new WeakSet();
     const child = fork(MAIN, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [], serialization: 'json' });
     child.on('message', (batch: FromSpawner[]) => {
       for (const m of batch) this.receive(m);
@@ -141,4 +165,10 @@ export class SpawnerClient {
     if (this.pending.size === 0) this.holdOpen(false);
     p.resolve(m.result);
   }
+}
+
+function sameEntries(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  return keys.every((k) => a[k] === b[k]);
 }
