@@ -29,11 +29,8 @@ function receive(m: ToSpawner): void {
     baseEnv = m.env;
     return;
   }
-  const env: Record<string, string> = { ...baseEnv };
-  for (const [k, v] of Object.entries(m.env)) {
-    if (v === null) delete env[k];
-    else env[k] = v;
-  }
+  const env: NodeJS.ProcessEnv = {};
+  for (const k of Object.keys(m.env)) env[k] = m.env[k] ?? undefined;
   const abort = new AbortController();
   running.set(m.id, abort);
   let batch: { stream: 'stdout' | 'stderr'; lines: string[] } | undefined;
@@ -43,6 +40,7 @@ function receive(m: ToSpawner): void {
   };
   const spec = {
     env,
+    baseEnv,
     signal: abort.signal,
     killGraceMs: m.killGraceMs,
     onLine: (stream: 'stdout' | 'stderr', line: string) => {
