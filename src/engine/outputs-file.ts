@@ -7,7 +7,7 @@
  * (the task's `>>` creates it), so a step that writes no outputs costs one
  * failed open.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -26,10 +26,12 @@ export class OutputsDir {
 
   /**
    * Read and remove a step's outputs file; no file means no outputs. A
-   * synchronous read: most steps write none, and a failed open() costs
-   * microseconds, far less than a trip through the thread pool.
+   * synchronous look: most steps write none, and a stat() that finds nothing
+   * costs microseconds (no error thrown), far less than a trip through the
+   * thread pool.
    */
   async collect(path: string): Promise<ParsedOutputs> {
+    if (!statSync(path, { throwIfNoEntry: false })) return { outputs: {}, problems: [] };
     let text: string;
     try {
       text = readFileSync(path, 'utf8');

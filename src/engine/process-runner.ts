@@ -16,7 +16,13 @@ export interface ProcessSpec {
   /** Run without a shell: [file, ...args]. */
   argv?: readonly string[];
   cwd?: string;
+  /** The command's own variables, over `baseEnv`; an undefined value removes one. */
   env: NodeJS.ProcessEnv;
+  /**
+   * The environment many commands share (a run's), never changed once given:
+   * the spawner process receives it once and then only each command's `env`.
+   */
+  baseEnv?: Readonly<Record<string, string>>;
   signal?: AbortSignal;
   /** Between SIGTERM and SIGKILL. */
   killGraceMs?: number;
@@ -64,7 +70,7 @@ export function runProcess(spec: ProcessSpec): Promise<ProcessResult> {
     const [file, args] = spec.command !== undefined ? ['/bin/sh', ['-c', spec.command]] : [spec.argv?.[0] ?? '', spec.argv?.slice(1) ?? []];
     const child = spawn(file, args, {
       cwd: spec.cwd,
-      env: spec.env,
+      env: spec.baseEnv ? layeredEnv(spec.baseEnv, spec.env) : spec.env,
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -74,16 +80,18 @@ export function runProcess(spec: ProcessSpec): Promise<ProcessResult> {
     let spawnError: string | undefined;
     spec.onStart?.();
 
-    const killGroup = (sig: NodeJS.Signals): void => {
-      if (child.pid === undefined) return;
+    /** False when no process of the group was left to signal. */
+    const killGroup = (sig: NodeJS.Signals): boolean => {
+      if (child.pid === undefined) return false;
       try {
         process.kill(-child.pid, sig);
+        return true;
       } catch {
-        // ESRCH: the group is already gone.
+        return false; // ESRCH: the group is already gone.
       }
     };
     const terminate = (): void => {
-      killGroup('SIGTERM');
+      if (!killGroup('SIGTERM')) return;
       killTimer ??= setTimeout(() => killGroup('SIGKILL'), grace);
       killTimer.unref();
     };
@@ -93,10 +101,11 @@ export function runProcess(spec: ProcessSpec): Promise<ProcessResult> {
     };
     spec.signal?.addEventListener('abort', onAbort, { once: true });
 
-    const out = new LineSplitter((line) => spec.onLine?.('stdout', line));
-    const err = new LineSplitter((line) => spec.onLine?.('stderr', line));
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+    // Made on the first output: most commands write nothing.
+    let out: LineSplitter | undefined;
+    let err: LineSplitter | undefined;
+    child.stdout.on('data', (chunk: Buffer) => (out ??= new LineSplitter((line) => spec.onLine?.('stdout', line))).push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => (err ??= new LineSplitter((line) => spec.onLine?.('stderr', line))).push(chunk));
 
     child.on('error', (error) => {
       spawnError = error.message;
@@ -110,8 +119,8 @@ export function runProcess(spec: ProcessSpec): Promise<ProcessResult> {
     child.on('close', (code, signal) => {
       clearTimeout(killTimer);
       spec.signal?.removeEventListener('abort', onAbort);
-      out.end();
-      err.end();
+      out?.end();
+      err?.end();
       const result: ProcessResult = {
         exitCode: exit?.code ?? code,
         signal: exit?.signal ?? signal,
@@ -121,4 +130,15 @@ export function runProcess(spec: ProcessSpec): Promise<ProcessResult> {
       resolve(result);
     });
   });
+}
+
+/**
+ * `vars` over `base` without copying `base`: an object whose prototype is
+ * `base`. child_process reads inherited variables too (it walks the
+ * environment with for...in, on purpose), and leaves out undefined ones.
+ */
+function layeredEnv(base: Readonly<Record<string, string>>, vars: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const env = Object.create(base) as NodeJS.ProcessEnv;
+  for (const k of Object.keys(vars)) env[k] = vars[k];
+  return env;
 }

@@ -6,11 +6,12 @@
  * the store, and the claim for the freed slot is queued right behind it, so
  * both share one commit; a single timer is armed at the next retry due time.
  *
- * Up to twice `concurrency` steps are in flight: prepared and handed to the
+ * More steps than `concurrency` are in flight: prepared and handed to the
  * launcher, which starts at most `concurrency` processes at once (the run's
- * slot pool). When a process ends the next one starts where processes start,
- * with no round trip through this loop; the claim that refills the window
- * shares the finish's commit.
+ * slot pool); how many more depends on how short steps are (prefetch.ts).
+ * When a process ends the next one starts where processes start, with no
+ * round trip through this loop; the claim that refills the window shares
+ * the finish's commit.
  *
  * When no step is open the run settles: succeeded; or, after a failure or a
  * run timeout, the rollbacks of succeeded tasks run (reverse completion
@@ -26,12 +27,13 @@ import type { AttemptOutcome, Claim, Store } from '../store/store.js';
 import { stepFinished } from './step-event.js';
 import { settleRun, type Ending } from './settle.js';
 import type { TaskExecutor } from './task-executor.js';
+import { Prefetch } from './prefetch.js';
 import { Deferred, DueTimer } from './wakeup.js';
 
 export interface DriverOptions {
   runId: string;
   owner: string;
-  /** Processes at once; the driver keeps twice as many steps in flight. */
+  /** Processes at once; the driver keeps more steps than that in flight (prefetch.ts). */
   concurrency: number;
   leaseMs: number;
   heartbeatMs: number;
@@ -67,6 +69,7 @@ export class RunDriver {
   private settling = false;
   private readonly result = new Deferred<RunStatus>();
   private readonly retryTimer: DueTimer;
+  private readonly prefetch: Prefetch;
   private cancelDeadline: (() => void) | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
 
@@ -79,6 +82,7 @@ export class RunDriver {
     private readonly opts: DriverOptions,
   ) {
     this.retryTimer = new DueTimer(timers, () => this.pump());
+    this.prefetch = new Prefetch(opts.concurrency);
   }
 
   /** Drive until the run ends; resolves with its final status. */
@@ -112,14 +116,15 @@ export class RunDriver {
   private pump(): void {
     if (this.result.settled || this.settling) return;
     if (this.ending) return this.maybeSettle();
-    const free = 2 * this.opts.concurrency - this.running.size;
+    const depth = this.prefetch.depth;
+    const free = this.opts.concurrency + depth - this.running.size;
     if (this.claiming) {
       this.pumpAgain = true;
       return;
     }
     // Claim in batches while the window still holds work for every slot; at
     // once when a slot would otherwise idle.
-    const batch = Math.max(1, Math.ceil(this.opts.concurrency / 2));
+    const batch = Math.max(1, Math.ceil(depth / 2));
     if (free <= 0 || (free < batch && this.running.size >= this.opts.concurrency)) return;
     this.claiming = true;
     this.writes++;
@@ -159,7 +164,11 @@ export class RunDriver {
       return;
     }
     const abort = new AbortController();
-    const started = () => this.emit('step:started', { runId: claim.runId, stepId: claim.stepId, kind: claim.kind, attempt: claim.attempt, at: this.clock.now() });
+    const started = () => {
+      const at = this.clock.now();
+      this.prefetch.started(at);
+      this.emit('step:started', { runId: claim.runId, stepId: claim.stepId, kind: claim.kind, attempt: claim.attempt, at });
+    };
     const done = this.executor
       .execute(claim, abort.signal, started)
       .catch((error: unknown): AttemptOutcome => ({ status: 'failed', error: coerceError(error).message }))

@@ -29,8 +29,8 @@ export interface RunContext {
   secrets: Record<string, string>;
   masker: SecretMasker;
   workdir: string;
-  /** A plain copy of the environment steps inherit (copying process.env per step is slow). */
-  baseEnv: Record<string, string>;
+  /** A plain copy of the environment steps inherit, shared by the run's commands (see ProcessSpec.baseEnv). */
+  baseEnv: Readonly<Record<string, string>>;
   outputs: OutputsDir;
   /** The run's concurrency, enforced by the launcher where processes start. */
   slots: { id: string; limit: number };
@@ -176,24 +176,26 @@ export class TaskExecutor {
     started: () => void,
   ): Promise<AttemptOutcome> {
     // The attempt's timeout counts from when its process starts, not from
-    // when it was prepared and waiting for a slot.
-    const timeout = new AbortController();
+    // when it was prepared and waiting for a slot. Without one, the run's
+    // signal serves alone.
+    const timeoutMs = task.timeoutMs;
+    const timeout = timeoutMs !== undefined ? new AbortController() : undefined;
     let timer: NodeJS.Timeout | undefined;
     const onStart = () => {
       started();
-      if (task.timeoutMs !== undefined) timer ??= setTimeout(() => timeout.abort(), task.timeoutMs);
+      if (timeout) timer ??= setTimeout(() => timeout.abort(), timeoutMs);
     };
-    const signal = AbortSignal.any([runSignal, timeout.signal]);
+    const signal = timeout ? AbortSignal.any([runSignal, timeout.signal]) : runSignal;
     const cwd = spec.cwd ? resolveIn(this.run.workdir, spec.cwd) : this.run.workdir;
-    const base = { env: spec.env, cwd, signal, killGraceMs: this.deps.killGraceMs, onLine: log, onStart, pool: this.run.slots };
+    const base = { env: spec.env, baseEnv: this.run.baseEnv, cwd, signal, killGraceMs: this.deps.killGraceMs, onLine: log, onStart, pool: this.run.slots };
     try {
       const main = await this.deps.launch(spec.command !== undefined ? { ...base, command: spec.command } : { ...base, argv: spec.argv ?? [] });
-      const failure = this.describe(main, timeout.signal, task, 'command');
+      const failure = this.describe(main, timeout?.signal.aborted === true, task, 'command');
       if (failure) return failure;
       if (spec.healthCheck !== undefined) {
         log('system', `healthCheck: ${spec.healthCheck}`);
         const check = await this.deps.launch({ ...base, command: spec.healthCheck });
-        const checkFailure = this.describe(check, timeout.signal, task, 'healthCheck');
+        const checkFailure = this.describe(check, timeout?.signal.aborted === true, task, 'healthCheck');
         if (checkFailure) return checkFailure;
       }
       return { status: 'succeeded', exitCode: main.exitCode };
@@ -202,10 +204,10 @@ export class TaskExecutor {
     }
   }
 
-  private describe(result: ProcessResult, timeout: AbortSignal, task: TaskDef, what: string): AttemptOutcome | undefined {
+  private describe(result: ProcessResult, timedOut: boolean, task: TaskDef, what: string): AttemptOutcome | undefined {
     if (result.spawnError) return { status: 'failed', exitCode: null, error: `${what} could not start: ${result.spawnError}` };
     if (result.aborted) {
-      const error = timeout.aborted ? `timed out after ${formatDuration(task.timeoutMs ?? 0)}` : 'cancelled';
+      const error = timedOut ? `timed out after ${formatDuration(task.timeoutMs ?? 0)}` : 'cancelled';
       return { status: 'failed', exitCode: result.exitCode, error };
     }
     if (result.exitCode === 0) return undefined;
@@ -262,9 +264,10 @@ export class TaskExecutor {
     return ids;
   }
 
+  /** The step's variables, over the run's base environment. */
   private envFor(task: TaskDef, ctx: ExprContext, claim: Claim, outFile: string): NodeJS.ProcessEnv {
     const render = (v: string) => this.deps.expr.renderTemplate(v, ctx, 'raw');
-    const env: NodeJS.ProcessEnv = { ...this.run.baseEnv };
+    const env: NodeJS.ProcessEnv = {};
     for (const [k, v] of Object.entries(this.run.def.env)) env[k] = render(v);
     for (const [k, v] of Object.entries(task.env)) env[k] = render(v);
     for (const [k, v] of Object.entries(this.run.input)) env[inputEnvName(k)] = typeof v === 'string' ? v : JSON.stringify(v);

@@ -12,7 +12,7 @@ const KEEP = 1 << 20;
 
 export interface ExecHost {
   workdir: string;
-  baseEnv: Record<string, string>;
+  baseEnv: Readonly<Record<string, string>>;
   killGraceMs: number;
   launch: (spec: ProcessSpec) => Promise<ProcessResult>;
 }
@@ -28,7 +28,8 @@ export async function execCommand(
   const spec: ProcessSpec = {
     ...(typeof command === 'string' ? { command } : { argv: command }),
     cwd: resolve(host.workdir, options.cwd ?? '.'),
-    env: { ...host.baseEnv, ...options.env, BATON_RUN_ID: ctx.runId, BATON_STEP_ID: ctx.stepId, BATON_ATTEMPT: String(ctx.attempt) },
+    env: { ...options.env, BATON_RUN_ID: ctx.runId, BATON_STEP_ID: ctx.stepId, BATON_ATTEMPT: String(ctx.attempt) },
+    baseEnv: host.baseEnv,
     signal: ctx.signal,
     killGraceMs: host.killGraceMs,
     onLine: (stream, line) => {

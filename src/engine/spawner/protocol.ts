@@ -1,6 +1,9 @@
 /**
  * @module engine/spawner/protocol
- * Messages between the engine and its spawner process.
+ * Messages between the engine and its spawner process. Each side sends the
+ * messages of one turn of its event loop together, as one array (one write,
+ * one wake-up of the other side): a process ending and the next one starting
+ * in its slot are usually reported in the same array.
  */
 import type { ProcessResult } from '../process-runner.js';
 

@@ -8,13 +8,19 @@
  * closes, and every process group started here is ended.
  */
 import { runInPool } from '../process-runner.js';
+import { Outbox } from './outbox.js';
 import type { FromSpawner, ToSpawner } from './protocol.js';
 
 const running = new Map<number, AbortController>();
 let baseEnv: Record<string, string> = {};
-const send = (m: FromSpawner) => process.send?.(m);
+const outbox = new Outbox<FromSpawner>((batch) => process.send?.(batch));
+const send = (m: FromSpawner) => outbox.push(m);
 
-process.on('message', (m: ToSpawner) => {
+process.on('message', (batch: ToSpawner[]) => {
+  for (const m of batch) receive(m);
+});
+
+function receive(m: ToSpawner): void {
   if (m.op === 'abort') {
     running.get(m.id)?.abort();
     return;
@@ -23,11 +29,8 @@ process.on('message', (m: ToSpawner) => {
     baseEnv = m.env;
     return;
   }
-  const env: Record<string, string> = { ...baseEnv };
-  for (const [k, v] of Object.entries(m.env)) {
-    if (v === null) delete env[k];
-    else env[k] = v;
-  }
+  const env: NodeJS.ProcessEnv = {};
+  for (const k of Object.keys(m.env)) env[k] = m.env[k] ?? undefined;
   const abort = new AbortController();
   running.set(m.id, abort);
   let batch: { stream: 'stdout' | 'stderr'; lines: string[] } | undefined;
@@ -37,6 +40,7 @@ process.on('message', (m: ToSpawner) => {
   };
   const spec = {
     env,
+    baseEnv,
     signal: abort.signal,
     killGraceMs: m.killGraceMs,
     onLine: (stream: 'stdout' | 'stderr', line: string) => {
@@ -56,7 +60,7 @@ process.on('message', (m: ToSpawner) => {
     running.delete(m.id);
     send({ op: 'done', id: m.id, result });
   });
-});
+}
 
 // Ctrl-C reaches the whole foreground process group, this process included:
 // the engine decides what to stop (abort messages), or the disconnect does.

@@ -6,6 +6,11 @@
  * caller's promise settles only after the transaction committed and, when a
  * `durable` hook is given, after it reports the commit on disk: nothing is
  * acknowledged before it is durable.
+ *
+ * While such a sync is in flight, new writes wait and are committed together
+ * when it ends. They would be acknowledged no sooner if committed at once (a
+ * sync that started before a commit does not cover it), and one transaction
+ * for all of them writes each page they share to the WAL once, not once each.
  */
 import type { Database, Statement } from 'better-sqlite3';
 
@@ -18,6 +23,8 @@ interface Pending {
 export class GroupCommit {
   private queue: Pending[] = [];
   private scheduled = false;
+  /** Syncs (the `durable` hook) not yet ended. */
+  private syncing = 0;
   private readonly begin: Statement;
   private readonly commit: Statement;
   private readonly rollback: Statement;
@@ -41,11 +48,15 @@ export class GroupCommit {
   write<T>(op: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ op, resolve: resolve as (v: unknown) => void, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
+      this.schedule();
     });
+  }
+
+  /** Flush at the end of this turn of the event loop, or when the sync in flight ends. */
+  private schedule(): void {
+    if (this.scheduled || this.syncing > 0) return;
+    this.scheduled = true;
+    setImmediate(() => this.flush());
   }
 
   /** A read sees every write queued before it. */
@@ -58,7 +69,7 @@ export class GroupCommit {
     }
   }
 
-  /** Run whatever is queued now (used before closing). */
+  /** Run whatever is queued now, even while a sync is in flight (used before closing). */
   flush(): void {
     this.scheduled = false;
     const batch = this.queue;
@@ -100,8 +111,14 @@ export class GroupCommit {
         else item.reject(r.value);
       });
     if (!this.durable) return settle();
-    this.durable().then(settle, (error: unknown) => {
-      for (const item of batch) item.reject(error);
-    });
+    this.syncing++;
+    this.durable()
+      .then(settle, (error: unknown) => {
+        for (const item of batch) item.reject(error);
+      })
+      .finally(() => {
+        this.syncing--;
+        if (this.queue.length > 0) this.schedule();
+      });
   }
 }

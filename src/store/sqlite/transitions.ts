@@ -26,8 +26,28 @@ interface ClaimedRecord {
 
 const FINAL = `('succeeded', 'failed', 'skipped', 'cancelled', 'compensated')`;
 
+/** Claims, by LIMIT (see Transitions.claimStatement). */
+const CLAIM = {
+  one: (limit: number) => `UPDATE steps SET status = 'running', attempt = attempt + 1, epoch = epoch + 1,
+          lease_owner = ?, lease_until = ?, started_at = COALESCE(started_at, ?)
+        WHERE (run_id, id) IN (
+          SELECT run_id, id FROM steps
+          WHERE run_id = ? AND status IN ('ready', 'retrying') AND ready_at <= ?
+          ORDER BY ready_at, ord LIMIT ${limit})
+        RETURNING id, kind, attempt, epoch, failures, deps_not_ok, target`,
+  any: (limit: number) => `UPDATE steps SET status = 'running', attempt = attempt + 1, epoch = epoch + 1,
+          lease_owner = ?, lease_until = ?, started_at = COALESCE(started_at, ?)
+        WHERE (run_id, id) IN (
+          SELECT run_id, id FROM steps
+          WHERE status IN ('ready', 'retrying') AND ready_at <= ? AND kind IN ('task', 'rollback')
+            AND EXISTS (SELECT 1 FROM runs r WHERE r.id = steps.run_id AND r.owner IS NULL)
+          ORDER BY ready_at, ord LIMIT ${limit})
+        RETURNING run_id, id, kind, attempt, epoch, failures, deps_not_ok, target`,
+};
+
 export class Transitions {
   private readonly s: Record<string, Statement>;
+  private readonly claims = new Map<string, Statement>();
 
   private readonly admission: Admission;
 
@@ -47,21 +67,6 @@ export class Transitions {
       insertEvent: p(`INSERT INTO events (run_id, at, type, step_id, attempt, data) VALUES (?, ?, ?, ?, ?, ?)`),
       runOwner: p(`SELECT owner FROM runs WHERE id = ?`),
       takeRun: p(`UPDATE runs SET owner = ? WHERE id = ?`),
-      claim: p(`UPDATE steps SET status = 'running', attempt = attempt + 1, epoch = epoch + 1,
-          lease_owner = ?, lease_until = ?, started_at = COALESCE(started_at, ?)
-        WHERE (run_id, id) IN (
-          SELECT run_id, id FROM steps
-          WHERE run_id = ? AND status IN ('ready', 'retrying') AND ready_at <= ?
-          ORDER BY ready_at, ord LIMIT ?)
-        RETURNING id, kind, attempt, epoch, failures, deps_not_ok, target`),
-      claimAny: p(`UPDATE steps SET status = 'running', attempt = attempt + 1, epoch = epoch + 1,
-          lease_owner = ?, lease_until = ?, started_at = COALESCE(started_at, ?)
-        WHERE (run_id, id) IN (
-          SELECT run_id, id FROM steps
-          WHERE status IN ('ready', 'retrying') AND ready_at <= ? AND kind IN ('task', 'rollback')
-            AND EXISTS (SELECT 1 FROM runs r WHERE r.id = steps.run_id AND r.owner IS NULL)
-          ORDER BY ready_at, ord LIMIT ?)
-        RETURNING run_id, id, kind, attempt, epoch, failures, deps_not_ok, target`),
       nextDueAny: p(`SELECT MIN(ready_at) AS due FROM steps WHERE status IN ('ready', 'retrying') AND kind IN ('task', 'rollback')
           AND EXISTS (SELECT 1 FROM runs r WHERE r.id = steps.run_id AND r.owner IS NULL)`),
       leasedSteps: p(`SELECT run_id, id, kind, attempt, epoch, failures, deps_not_ok, target FROM steps WHERE status = 'running' AND lease_owner = ?`),
@@ -144,6 +149,23 @@ export class Transitions {
     return this.s[name] as Statement;
   }
 
+  /**
+   * The claim of at most `limit` steps. SQLite's planner reads a value bound
+   * to LIMIT, and then compiles the statement again every time that parameter
+   * is bound, that is at every claim; so each limit gets its own statement,
+   * prepared once, with the limit (an integer checked here) in its text.
+   */
+  private claimStatement(which: keyof typeof CLAIM, limit: number): Statement {
+    if (!Number.isSafeInteger(limit) || limit < 0) throw new RangeError(`a claim's limit must be a whole number, got ${limit}`);
+    const key = `${which}:${limit}`;
+    let statement = this.claims.get(key);
+    if (!statement) {
+      statement = this.db.prepare(CLAIM[which](limit));
+      if (this.claims.size < 256) this.claims.set(key, statement);
+    }
+    return statement;
+  }
+
   event(runId: string, type: string, stepId?: string | null, attempt?: number | null, data?: Record<string, unknown> | null): void {
     this.st('insertEvent').run(runId, this.clock.now(), type, stepId ?? null, attempt ?? null, data ? JSON.stringify(data) : null);
   }
@@ -182,7 +204,7 @@ export class Transitions {
 
   claim(req: ClaimRequest): Claim[] {
     const now = this.clock.now();
-    const rows = this.st('claim').all(req.owner, now + req.leaseMs, now, req.runId, now, req.limit) as ClaimedRecord[];
+    const rows = this.claimStatement('one', req.limit).all(req.owner, now + req.leaseMs, now, req.runId, now) as ClaimedRecord[];
     const insertAttempt = this.st('insertAttempt');
     return rows.map((r) => {
       insertAttempt.run(req.runId, r.id, r.attempt, req.owner, now);
@@ -203,7 +225,7 @@ export class Transitions {
 
   claimAny(req: Omit<ClaimRequest, 'runId'>): Claim[] {
     const now = this.clock.now();
-    const rows = this.st('claimAny').all(req.owner, now + req.leaseMs, now, now, req.limit) as Array<ClaimedRecord & { run_id: string }>;
+    const rows = this.claimStatement('any', req.limit).all(req.owner, now + req.leaseMs, now, now) as Array<ClaimedRecord & { run_id: string }>;
     const insertAttempt = this.st('insertAttempt');
     return rows.map((r) => {
       insertAttempt.run(r.run_id, r.id, r.attempt, req.owner, now);
