@@ -9,7 +9,7 @@ import type { Store } from '../store/store.js';
 import { formatDuration } from '../core/duration.js';
 import { EXIT } from './exit.js';
 import { liveReporter, plainReporter, type EventSource, type Reporter } from './render/reporter.js';
-import { runReport } from './render/run-report.js';
+import { runReport, runSummary } from './render/run-report.js';
 import { SYMBOL, statusColor, styleFor } from './render/style.js';
 
 export interface FollowOptions {
@@ -54,9 +54,9 @@ export async function follow(engine: EventSource, store: Store, start: () => Pro
     const status = await handle.result;
     await handle.cancel().catch(() => undefined);
     reporter.close();
-    const report = await runReport(store, handle.runId);
+    const report = options.json ? undefined : await runSummary(store, handle.runId);
     if (options.json) {
-      process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+      process.stdout.write(JSON.stringify(await runReport(store, handle.runId), null, 2) + '\n');
     } else if (report) {
       const tally = new Map<string, number>();
       for (const s of report.steps) tally.set(s.status, (tally.get(s.status) ?? 0) + 1);

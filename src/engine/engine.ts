@@ -27,8 +27,6 @@ import {
 } from '../core/workflow-code.js';
 import type { RunRow, Stream, Store } from '../store/store.js';
 import { Children } from './children.js';
-import { CodeRun } from './code/code-run.js';
-import { execCommand } from './code/exec.js';
 import type { Intercept } from './code/run-host.js';
 import { LogSink } from './log-sink.js';
 import { RunDriver } from './run-driver.js';
@@ -212,7 +210,9 @@ export class Engine {
     return wf;
   }
 
-  private driveCode(run: RunRow, ref: CodeWorkflowRef, wf: CodeWorkflow<never, unknown>, options: DriveOptions): RunHandle {
+  /** The code runner is loaded on first use: a process that runs only file workflows never loads it. */
+  private async driveCode(run: RunRow, ref: CodeWorkflowRef, wf: CodeWorkflow<never, unknown>, options: DriveOptions): Promise<RunHandle> {
+    const [{ CodeRun }, { execCommand }] = await Promise.all([import('./code/code-run.js'), import('./code/exec.js')]);
     const runId = run.id;
     const masker = new SecretMasker(Object.values(options.secrets ?? {}));
     const sink = new LogSink(this.opts.store, this.clock, masker, (l) => this.emit('step:log', l));
@@ -376,7 +376,8 @@ export class Engine {
   }
 
   private async drive(runId: string, def: WorkflowDef, input: Record<string, unknown>, openSteps: number, options: DriveOptions): Promise<RunHandle> {
-    const run = await this.requireRun(runId);
+    // The run's row (its whole definition, parsed) only for the deadline of a run timeout.
+    const timeout = def.timeoutMs !== undefined ? { ms: def.timeoutMs, run: await this.requireRun(runId) } : undefined;
     const concurrency = Math.max(1, options.concurrency ?? def.concurrency ?? this.opts.concurrency ?? 4);
     const { executor, sink, outputs } = this.fileRunContext(runId, def, input, options.secrets ?? {}, { id: runId, limit: concurrency });
     const driverOptions = {
@@ -388,7 +389,7 @@ export class Engine {
       failFast: def.failFast,
       rollbackTasks: new Set(def.tasks.filter((t) => t.rollback).map((t) => t.id)),
       pooled: def.tasks.some((t) => t.pool !== undefined),
-      ...(def.timeoutMs !== undefined ? { timeoutMs: def.timeoutMs, deadline: (run.startedAt ?? run.createdAt) + def.timeoutMs } : {}),
+      ...(timeout ? { timeoutMs: timeout.ms, deadline: (timeout.run.startedAt ?? timeout.run.createdAt) + timeout.ms } : {}),
     };
     const driver = new RunDriver(this.opts.store, executor, this.clock, this.timers, (n, p) => this.emit(n, p), driverOptions);
     this.live.set(runId, driver);

@@ -50,6 +50,9 @@ export interface DriverOptions {
   pooled?: boolean;
 }
 
+/** How long a success may wait to be recorded with others (see recordSoon). */
+const RECORD_DELAY_MS = 2;
+
 type Emit = <K extends keyof EngineEventMap>(name: K, payload: EngineEventMap[K]) => void;
 
 interface Running {
@@ -70,6 +73,8 @@ export class RunDriver {
   private readonly result = new Deferred<RunStatus>();
   private readonly retryTimer: DueTimer;
   private readonly prefetch: Prefetch;
+  private waiting: Array<{ claim: Claim; outcome: AttemptOutcome; endedAt: number; resolve: () => void }> = [];
+  private recordTimer: NodeJS.Timeout | undefined;
   private cancelDeadline: (() => void) | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
 
@@ -172,11 +177,38 @@ export class RunDriver {
     const done = this.executor
       .execute(claim, abort.signal, started)
       .catch((error: unknown): AttemptOutcome => ({ status: 'failed', error: coerceError(error).message }))
-      .then((outcome) => this.record(claim, outcome));
+      .then((outcome) => this.recordSoon(claim, outcome));
     this.running.set(claim.stepId, { claim, abort, done });
   }
 
-  private async record(claim: Claim, outcome: AttemptOutcome): Promise<void> {
+  /**
+   * Once steps prove short (more prepared than run, prefetch.ts), a success
+   * waits up to RECORD_DELAY_MS for others, and they are recorded together:
+   * one transaction and one claim for all, while the prepared steps keep
+   * every slot busy. Anything else is recorded at once.
+   */
+  private recordSoon(claim: Claim, outcome: AttemptOutcome): Promise<void> {
+    const endedAt = this.clock.now();
+    if (outcome.status !== 'succeeded' || this.ending || this.prefetch.depth <= this.opts.concurrency) {
+      return this.record(claim, outcome, endedAt);
+    }
+    return new Promise<void>((resolve) => {
+      this.waiting.push({ claim, outcome, endedAt, resolve });
+      this.recordTimer ??= setTimeout(() => this.recordWaiting(), RECORD_DELAY_MS);
+    });
+  }
+
+  /** Record now the successes waiting for others. */
+  private recordWaiting(): void {
+    clearTimeout(this.recordTimer);
+    this.recordTimer = undefined;
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const w of waiting) void this.record(w.claim, w.outcome, w.endedAt).then(w.resolve);
+  }
+
+  /** `endedAt`: when the attempt ended here, the time of its step:finished event. */
+  private async record(claim: Claim, outcome: AttemptOutcome, endedAt: number): Promise<void> {
     this.writes++;
     try {
       const finished = this.store.finishStep(claim, outcome);
@@ -189,7 +221,7 @@ export class RunDriver {
       // The claim above ran beside the finish, not behind it: claim what it released now.
       if (!this.store.ordered && result.openSteps > 0) this.pump();
       if (outcome.status === 'failed' && outcome.retryAt !== undefined) this.retryTimer.armAt(outcome.retryAt);
-      const event = stepFinished(claim, outcome, this.clock.now());
+      const event = stepFinished(claim, outcome, endedAt);
       this.emit('step:finished', event);
       if (event.status === 'failed' && claim.kind === 'task' && this.opts.failFast) {
         this.end({ kind: 'failed', reason: `failFast: task ${claim.stepId} failed` });
@@ -205,6 +237,7 @@ export class RunDriver {
   /** Cancel, time out or fail fast: stop all work now, then settle. */
   private end(ending: Ending): void {
     if (this.ending || this.result.settled) return;
+    this.recordWaiting();
     this.ending = ending;
     this.retryTimer.clear();
     this.writes++;
@@ -265,6 +298,7 @@ export class RunDriver {
 
   private fatal(error: unknown): void {
     if (this.result.settled) return;
+    this.recordWaiting();
     for (const r of this.running.values()) r.abort.abort(error);
     this.result.reject(error);
   }

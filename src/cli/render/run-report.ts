@@ -1,7 +1,8 @@
 /**
  * @module cli/render/run-report
  * The object `baton show RUN --json` and `baton run --json` print: the run
- * with its steps and their attempts, times as ISO strings.
+ * with its steps and their attempts, times as ISO strings; and the summary
+ * `baton run` prints at the end.
  */
 import { isCodeRef } from '../../core/workflow-code.js';
 import type { AttemptRow, RunRow, StepRow, Store } from '../../store/store.js';
@@ -54,6 +55,23 @@ export async function runReport(store: Store, runId: string): Promise<RunReport 
   return toReport(run, steps, attempts, detail);
 }
 
+/** What `baton run` prints when a run ends: the run and its steps' statuses (no attempts, so cheaper than runReport). */
+export interface RunSummary {
+  id: string;
+  durationMs: number | null;
+  error: string | null;
+  steps: Array<{ id: string; status: string }>;
+}
+
+export async function runSummary(store: Store, runId: string): Promise<RunSummary | undefined> {
+  const run = await store.getRun(runId);
+  if (!run) return undefined;
+  const steps = await store.getSteps(runId);
+  return { id: run.id, durationMs: durationOf(run), error: run.error, steps: steps.map((s) => ({ id: s.id, status: s.status })) };
+}
+
+const durationOf = (run: RunRow): number | null => (run.startedAt !== null && run.finishedAt !== null ? run.finishedAt - run.startedAt : null);
+
 const parsed = (text: string | null | undefined): unknown => (text === null || text === undefined ? undefined : JSON.parse(text));
 
 export function toReport(run: RunRow, steps: StepRow[], attempts: AttemptRow[], detail?: { result: string | null; userStatus: string | null }): RunReport {
@@ -77,7 +95,7 @@ export function toReport(run: RunRow, steps: StepRow[], attempts: AttemptRow[], 
     createdAt: new Date(run.createdAt).toISOString(),
     startedAt: iso(run.startedAt),
     finishedAt: iso(run.finishedAt),
-    durationMs: run.startedAt !== null && run.finishedAt !== null ? run.finishedAt - run.startedAt : null,
+    durationMs: durationOf(run),
     error: run.error,
     source: isCodeRef(run.definition) ? (run.definition.module ?? null) : (run.definition.source ?? null),
     steps: steps.map((s) => ({

@@ -72,13 +72,14 @@ export class Transitions {
       leasedSteps: p(`SELECT run_id, id, kind, attempt, epoch, failures, deps_not_ok, target FROM steps WHERE status = 'running' AND lease_owner = ?`),
       insertAttempt: p(`INSERT INTO attempts (run_id, step_id, attempt, status, owner, started_at) VALUES (?, ?, ?, 'running', ?, ?)`),
       heartbeat: p(`UPDATE steps SET lease_until = ? WHERE run_id = ? AND id = ? AND status = 'running' AND epoch = ?`),
+      // A success takes the run's next completion number (closeSucceeded then counts it).
       finish: p(`UPDATE steps SET status = ?, finished_at = ?, exit_code = ?, outputs = ?, error = ?,
-          failures = failures + ?, ready_at = ?, lease_owner = NULL, lease_until = NULL
+          failures = failures + ?, ready_at = ?, lease_owner = NULL, lease_until = NULL,
+          completed_seq = CASE WHEN ? = 'succeeded' THEN (SELECT completed_seq + 1 FROM runs WHERE id = steps.run_id) ELSE completed_seq END
         WHERE run_id = ? AND id = ? AND status = 'running' AND epoch = ?
         RETURNING kind, target, pool`),
       closeSucceeded: p(`UPDATE runs SET open_steps = open_steps - 1, completed_seq = completed_seq + 1 WHERE id = ?
-        RETURNING open_steps, completed_seq`),
-      setCompletedSeq: p(`UPDATE steps SET completed_seq = ? WHERE run_id = ? AND id = ?`),
+        RETURNING open_steps`),
       finishAttempt: p(`UPDATE attempts SET status = ?, finished_at = ?, exit_code = ?, error = ?
         WHERE run_id = ? AND step_id = ? AND attempt = ?`),
       unclaimSkipped: p(`UPDATE steps SET attempt = attempt - 1 WHERE run_id = ? AND id = ?`),
@@ -279,7 +280,7 @@ export class Transitions {
       status = 'skipped';
       error = outcome.reason;
     }
-    const row = this.st('finish').get(status, now, exitCode, outputs, error, failed, readyAt, runId, stepId, claim.epoch) as
+    const row = this.st('finish').get(status, now, exitCode, outputs, error, failed, readyAt, status, runId, stepId, claim.epoch) as
       | { kind: string; target: string | null; pool: string | null }
       | undefined;
     if (!row) {
@@ -307,9 +308,8 @@ export class Transitions {
     const released = this.st('release').all(notOk, now, runId, runId, stepId) as Array<{ pool: string | null }>;
     if (row.pool !== null || released.some((r) => r.pool !== null)) this.admission.admitPools([row.pool, ...released.map((r) => r.pool)], now);
     if (status === 'succeeded') {
-      const counters = this.st('closeSucceeded').get(runId) as { open_steps: number; completed_seq: number };
-      this.st('setCompletedSeq').run(counters.completed_seq, runId, stepId);
-      return { accepted: true, openSteps: counters.open_steps };
+      const open = this.st('closeSucceeded').get(runId) as { open_steps: number };
+      return { accepted: true, openSteps: open.open_steps };
     }
     const open = this.st('closeStep').get(runId) as { open_steps: number };
     return { accepted: true, openSteps: open.open_steps };
