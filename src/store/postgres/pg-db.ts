@@ -44,8 +44,14 @@ export class PgDb {
     this.pool.on('error', () => undefined);
   }
 
-  async q<T = Row>(sql: string, params: unknown[] = []): Promise<T[]> {
-    return this.retrying(async () => (await this.pool.query(sql, params)).rows as T[]);
+  /**
+   * One statement on its own (its own transaction). A `name` makes it a
+   * prepared statement, parsed and planned once per connection: for the
+   * statements a worker sends for every batch.
+   */
+  async q<T = Row>(sql: string, params: unknown[] = [], name?: string): Promise<T[]> {
+    const query = name === undefined ? sql : { name, text: sql };
+    return this.retrying(async () => (await this.pool.query(query, params)).rows as T[]);
   }
 
   /** Run `fn` again while it fails for a lost connection: 10 ms, doubling, at most 1 s apart, for up to `patienceMs`. */

@@ -177,7 +177,7 @@ export class PgStore extends PgServerTables implements Store {
 
   /** One statement, one round trip, one commit (the function baton_step_batch, migration 0004). */
   stepBatch(b: StepBatch): Promise<StepBatchResult> {
-    return batch.stepBatch((sql, params) => this.db.q(sql, params), b, this.options.clock?.now() ?? null);
+    return batch.stepBatch((sql, params) => this.db.q(sql, params, 'baton_step_batch'), b, this.options.clock?.now() ?? null);
   }
 
   recoverRun(runId: string): Promise<number> {

@@ -4,7 +4,9 @@
 -- steps (every worker's, and the dead entries of steps finished since the
 -- last vacuum: 7,200 entries for 24 finishes in a 20,000-step batch) for
 -- each call. Now the steps are locked by key, their guard read from the
--- locked rows, and those kept updated by tuple id.
+-- locked rows, and those kept updated by tuple id. Claims too are picked
+-- first and written by tuple id, so that a call with nothing to claim starts
+-- no writing statement for it.
 CREATE OR REPLACE FUNCTION baton_step_batch(
   p_owner TEXT, p_now BIGINT, p_lease_ms BIGINT, p_claim INTEGER,
   f_run TEXT[], f_step TEXT[], f_epoch INTEGER[], f_attempt INTEGER[], f_status TEXT[],
@@ -34,6 +36,8 @@ DECLARE
   -- The finishes whose guard held: their rows' tuple ids and their places in the f_ arrays.
   g_tid TID[];
   g_i BIGINT[];
+  -- Steps picked for claiming, by tuple id.
+  c_tid TID[];
   -- Pools whose slots this call frees or whose queue it grows.
   v_pools TEXT[];
   q_pools TEXT[];
@@ -182,24 +186,29 @@ BEGIN
   END IF;
 
   IF p_claim - v_taken > 0 THEN
-    RETURN QUERY
-    WITH picked AS (
-      SELECT s.run_id, s.id FROM steps s
+    -- Picked (and locked) first, then claimed by tuple id: when nothing is
+    -- ready (a chain's hop, whose next step was taken above) the writing
+    -- statement is not started at all.
+    SELECT array_agg(p.tid) INTO c_tid FROM (
+      SELECT s.ctid AS tid FROM steps s
       WHERE s.status IN ('ready', 'retrying') AND s.kind IN ('task', 'rollback') AND s.for_workers AND s.ready_at <= v_now
-      ORDER BY s.ready_at, s.ord LIMIT p_claim - v_taken FOR UPDATE OF s SKIP LOCKED),
-    claimed AS (
-      UPDATE steps s SET status = 'running', attempt = s.attempt + 1, epoch = s.epoch + 1,
-          lease_owner = p_owner, lease_until = v_now + p_lease_ms, started_at = COALESCE(s.started_at, v_now)
-        FROM picked WHERE s.run_id = picked.run_id AND s.id = picked.id
-        RETURNING s.run_id, s.id, s.kind, s.attempt, s.epoch, s.failures, s.deps_not_ok, s.target),
-    att AS (
-      INSERT INTO attempts (run_id, step_id, attempt, status, owner, started_at)
-      SELECT c.run_id, c.id, c.attempt, 'running', p_owner, v_now FROM claimed c),
-    ev AS (
-      INSERT INTO events (run_id, at, type, step_id, attempt) SELECT c.run_id, v_now, 'step:started', c.id, c.attempt FROM claimed c)
-    SELECT 'claim'::text, c.run_id, c.id, NULL::boolean, NULL::int, c.kind, c.attempt, c.epoch, c.failures, c.deps_not_ok, c.target, NULL::bigint
-    FROM claimed c;
-    GET DIAGNOSTICS v_claimed = ROW_COUNT;
+      ORDER BY s.ready_at, s.ord LIMIT p_claim - v_taken FOR UPDATE OF s SKIP LOCKED) p;
+    IF c_tid IS NOT NULL THEN
+      RETURN QUERY
+      WITH claimed AS (
+        UPDATE steps s SET status = 'running', attempt = s.attempt + 1, epoch = s.epoch + 1,
+            lease_owner = p_owner, lease_until = v_now + p_lease_ms, started_at = COALESCE(s.started_at, v_now)
+          FROM unnest(c_tid) AS p(tid) WHERE s.ctid = p.tid
+          RETURNING s.run_id, s.id, s.kind, s.attempt, s.epoch, s.failures, s.deps_not_ok, s.target),
+      att AS (
+        INSERT INTO attempts (run_id, step_id, attempt, status, owner, started_at)
+        SELECT c.run_id, c.id, c.attempt, 'running', p_owner, v_now FROM claimed c),
+      ev AS (
+        INSERT INTO events (run_id, at, type, step_id, attempt) SELECT c.run_id, v_now, 'step:started', c.id, c.attempt FROM claimed c)
+      SELECT 'claim'::text, c.run_id, c.id, NULL::boolean, NULL::int, c.kind, c.attempt, c.epoch, c.failures, c.deps_not_ok, c.target, NULL::bigint
+      FROM claimed c;
+      GET DIAGNOSTICS v_claimed = ROW_COUNT;
+    END IF;
     IF v_claimed < p_claim - v_taken THEN
       RETURN QUERY
       SELECT 'due'::text, NULL::text, NULL::text, NULL::boolean, NULL::int, NULL::text, NULL::int, NULL::int, NULL::int, NULL::int, NULL::text,
