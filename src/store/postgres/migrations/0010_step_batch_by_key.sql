@@ -6,7 +6,8 @@
 -- each call. Now the steps are locked by key, their guard read from the
 -- locked rows, and those kept updated by tuple id. Claims too are picked
 -- first and written by tuple id, so that a call with nothing to claim starts
--- no writing statement for it.
+-- no writing statement for it. One task's success takes a shorter way
+-- through the same rules (see the body).
 CREATE OR REPLACE FUNCTION baton_step_batch(
   p_owner TEXT, p_now BIGINT, p_lease_ms BIGINT, p_claim INTEGER,
   f_run TEXT[], f_step TEXT[], f_epoch INTEGER[], f_attempt INTEGER[], f_status TEXT[],
@@ -36,6 +37,17 @@ DECLARE
   -- The finishes whose guard held: their rows' tuple ids and their places in the f_ arrays.
   g_tid TID[];
   g_i BIGINT[];
+  -- One step's success (the fast path): its row, and its dependents (tuple
+  -- id, whether this release makes it ready, whether a worker may take it,
+  -- its pool and order).
+  v_fast BOOLEAN := false;
+  v_tid TID;
+  v_open INTEGER;
+  r_tid TID[];
+  r_ready BOOLEAN[];
+  r_takeable BOOLEAN[];
+  r_pool TEXT[];
+  r_ord INTEGER[];
   -- Steps picked for claiming, by tuple id.
   c_tid TID[];
   -- Pools whose slots this call frees or whose queue it grows.
@@ -52,7 +64,80 @@ DECLARE
   h_deps_not_ok INTEGER[];
   h_target TEXT[];
 BEGIN
-  IF cardinality(f_run) > 0 THEN
+  -- One task's success, the commonest call (a chain's hop, a worker with a
+  -- step in hand), takes a shorter way through the same rules: a few plain
+  -- statements rather than the batch's set-wise ones, whose every node is
+  -- set up for each call even when it has no row to write.
+  IF cardinality(f_run) = 1 AND f_status[1] = 'succeeded' THEN
+    SELECT s.ctid, s.status = 'running' AND s.epoch = f_epoch[1] AND s.kind = 'task' AND s.pool IS NULL INTO v_tid, v_fast
+      FROM steps s WHERE s.run_id = f_run[1] AND s.id = f_step[1] FOR UPDATE;
+    v_fast := COALESCE(v_fast, false);
+  END IF;
+
+  IF v_fast THEN
+    UPDATE steps s SET status = 'succeeded', finished_at = v_now, exit_code = f_exit[1], outputs = f_outputs[1], error = NULL, ready_at = NULL,
+        lease_owner = NULL, lease_until = NULL, completed_seq = nextval('baton_completions')
+      WHERE s.ctid = v_tid;
+    UPDATE attempts a SET status = 'succeeded', finished_at = v_now, exit_code = f_exit[1], error = NULL
+      WHERE a.run_id = f_run[1] AND a.step_id = f_step[1] AND a.attempt = f_attempt[1];
+    INSERT INTO events (run_id, at, type, step_id, attempt, data)
+      VALUES (f_run[1], v_now, 'step:succeeded', f_step[1], f_attempt[1], jsonb_build_object('exitCode', f_exit[1])::text);
+
+    -- Its dependents, locked in key order; those this makes ready are taken at once while slots are free.
+    SELECT array_agg(x.tid), array_agg(x.ready), array_agg(x.takeable), array_agg(x.pool), array_agg(x.ord)
+      INTO r_tid, r_ready, r_takeable, r_pool, r_ord
+    FROM (SELECT s.ctid AS tid, s.status, s.deps_unmet = 1 AS ready, s.deps_unmet = 1 AND s.for_workers AND s.kind IN ('task', 'rollback') AND s.pool IS NULL AS takeable,
+                 s.pool, s.ord
+          -- The step from the arrays, not as constants: with the run a
+          -- constant, the plan (made once, maybe while the table was small)
+          -- may read the run's steps from its first one rather than look each
+          -- dependent up by its key.
+          FROM unnest(f_run, f_step) AS d(run_id, step_id)
+          JOIN step_edges e ON e.run_id = d.run_id AND e.dep_id = d.step_id
+          JOIN steps s ON s.run_id = e.run_id AND s.id = e.step_id
+          ORDER BY s.run_id, s.id OFFSET 0 FOR UPDATE OF s) x
+    WHERE x.status = 'pending';
+    IF r_tid IS NOT NULL THEN
+      WITH c AS (
+        SELECT r.tid, r.ready, r.pool, r.takeable AND row_number() OVER (PARTITION BY r.takeable ORDER BY r.ord) <= p_claim AS take
+        FROM unnest(r_tid, r_ready, r_takeable, r_pool, r_ord) AS r(tid, ready, takeable, pool, ord)),
+      upd AS (
+        UPDATE steps s SET deps_unmet = s.deps_unmet - 1,
+            status = CASE WHEN c.take THEN 'running' WHEN c.ready AND c.pool IS NOT NULL THEN 'queued' WHEN c.ready THEN 'ready' ELSE s.status END,
+            ready_at = CASE WHEN c.ready THEN v_now ELSE s.ready_at END,
+            attempt = s.attempt + CASE WHEN c.take THEN 1 ELSE 0 END,
+            epoch = s.epoch + CASE WHEN c.take THEN 1 ELSE 0 END,
+            lease_owner = CASE WHEN c.take THEN p_owner ELSE s.lease_owner END,
+            lease_until = CASE WHEN c.take THEN v_now + p_lease_ms ELSE s.lease_until END,
+            started_at = CASE WHEN c.take THEN COALESCE(s.started_at, v_now) ELSE s.started_at END
+          FROM c WHERE s.ctid = c.tid
+          RETURNING s.run_id, s.id, s.kind, s.attempt, s.epoch, s.failures, s.deps_not_ok, s.target, s.status, c.take, s.pool),
+      att AS (
+        INSERT INTO attempts (run_id, step_id, attempt, status, owner, started_at)
+        SELECT u.run_id, u.id, u.attempt, 'running', p_owner, v_now FROM upd u WHERE u.take),
+      ev AS (
+        INSERT INTO events (run_id, at, type, step_id, attempt) SELECT u.run_id, v_now, 'step:started', u.id, u.attempt FROM upd u WHERE u.take)
+      SELECT count(*) FILTER (WHERE u.status = 'ready'),
+             array_agg(u.run_id) FILTER (WHERE u.take), array_agg(u.id) FILTER (WHERE u.take), array_agg(u.kind) FILTER (WHERE u.take),
+             array_agg(u.attempt) FILTER (WHERE u.take), array_agg(u.epoch) FILTER (WHERE u.take), array_agg(u.failures) FILTER (WHERE u.take),
+             array_agg(u.deps_not_ok) FILTER (WHERE u.take), array_agg(u.target) FILTER (WHERE u.take),
+             array_agg(u.pool) FILTER (WHERE u.status = 'queued')
+        INTO v_released, h_run, h_step, h_kind, h_attempt, h_epoch, h_failures, h_deps_not_ok, h_target, q_pools FROM upd u;
+      IF v_released > 0 THEN v_notify := ARRAY[f_run[1]]; END IF;
+      IF h_run IS NOT NULL THEN
+        v_taken := cardinality(h_run);
+        RETURN QUERY
+        SELECT 'claim'::text, h.run_id, h.step_id, NULL::boolean, NULL::int, h.kind, h.attempt, h.epoch, h.failures, h.deps_not_ok, h.target, NULL::bigint
+        FROM unnest(h_run, h_step, h_kind, h_attempt, h_epoch, h_failures, h_deps_not_ok, h_target)
+               AS h(run_id, step_id, kind, attempt, epoch, failures, deps_not_ok, target);
+      END IF;
+    END IF;
+
+    UPDATE runs r SET open_steps = r.open_steps - 1 WHERE r.id = f_run[1] RETURNING r.open_steps INTO v_open;
+    RETURN QUERY SELECT 'finish'::text, f_run[1], f_step[1], true, v_open,
+      NULL::text, NULL::int, NULL::int, NULL::int, NULL::int, NULL::text, NULL::bigint;
+
+  ELSIF cardinality(f_run) > 0 THEN
     -- Rows are locked in one order (steps by key, then runs by id), so that
     -- batches, heartbeats and cancels never wait on each other in a cycle;
     -- a run's row only at the end, for its counter, until the commit.
