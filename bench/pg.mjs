@@ -312,6 +312,10 @@ function metricOf(scenario, t0, t1, records, total) {
     const hops = [];
     for (let i = 1; i < CHAIN; i++) hops.push(at.get(`c/s${i}`) - at.get(`c/s${i - 1}`));
     const sorted = [...hops].sort((a, b) => a - b);
+    if (DEBUG) {
+      const slowest = hops.map((ms, i) => [ms, i + 1]).sort((a, b) => b[0] - a[0]).slice(0, 8);
+      debug(`slowest hops (ms @ hop): ${slowest.map(([ms, i]) => `${ms.toFixed(2)} @ ${i}`).join(', ')}`);
+    }
     return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), mean: hops.reduce((a, b) => a + b, 0) / hops.length, ms: at.get(`c/s${CHAIN - 1}`) - at.get('c/s0') };
   }
   return { ms: at.get('f/join') - at.get('f/first') };
