@@ -6,6 +6,7 @@
  */
 import { resolve } from 'node:path';
 import type { ChaosDef } from '../core/model.js';
+import type { ExpressionHost } from '../core/expressions.js';
 import type { Store } from '../store/store.js';
 import type { Engine } from '../engine/engine.js';
 import type { SpawnerClient } from '../engine/spawner/spawner-client.js';
@@ -66,10 +67,15 @@ export async function openStore(home: string, options: { mustExist?: boolean; db
  * process (engine/spawner): fork() from this larger process costs several
  * times more. `close()` ends the spawner.
  */
-export async function buildEngine(store: Store, home: string, spawner: SpawnerClient, extra: { chaos?: ChaosDef } = {}): Promise<{ engine: Engine; close: () => void }> {
-  const [{ createEngine }, { expressionHost }, { loadWorkflowRef, loadFunctionRef }] = await Promise.all([
+export async function buildEngine(
+  store: Store,
+  home: string,
+  spawner: SpawnerClient,
+  extra: { chaos?: ChaosDef; expressions?: boolean } = {},
+): Promise<{ engine: Engine; close: () => void }> {
+  const [{ createEngine }, expressionHost, { loadWorkflowRef, loadFunctionRef }] = await Promise.all([
     import('../engine/engine.js'),
-    import('../spec/expression-host.js'),
+    loadExpressionHost(extra.expressions ?? true),
     import('../spec/load-code.js'),
   ]);
   const engine = createEngine({ store, expr: expressionHost, scratchDir: resolve(home, 'tmp'), launch: (spec) => spawner.run(spec),
@@ -78,6 +84,18 @@ export async function buildEngine(store: Store, home: string, spawner: SpawnerCl
     ...(extra.chaos ? { chaos: extra.chaos } : {}),
   });
   return { engine, close: () => spawner.close() };
+}
+
+/**
+ * The engine's expression host. The CEL library is loaded with it unless
+ * `expressions` is false: the caller knows its workflows have no `if:` and
+ * no `${{ }}` (spec/expression-language.ts); workflows loaded later load it
+ * themselves when they need it.
+ */
+export async function loadExpressionHost(expressions = true): Promise<ExpressionHost> {
+  const [{ expressionHost }, { loadExpressions }] = await Promise.all([import('../spec/expression-host.js'), import('../spec/load-expressions.js')]);
+  if (expressions) await loadExpressions();
+  return expressionHost;
 }
 
 /** Start the spawner process first thing, so it boots while the rest loads. */

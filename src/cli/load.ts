@@ -7,7 +7,7 @@ import type { WorkflowDef } from '../core/model.js';
 import { formatProblem } from '../core/errors.js';
 
 export async function loadOrReport(file: string): Promise<WorkflowDef | undefined> {
-  const { loadWorkflowFile } = await import('../spec/index.js');
+  const { loadWorkflowFile } = await import('../spec/loader.js');
   const result = await loadWorkflowFile(file);
   if (result.ok) return result.workflow;
   for (const p of result.problems) process.stderr.write(formatProblem(p) + '\n');

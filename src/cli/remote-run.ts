@@ -18,6 +18,7 @@ import { runGates } from '../core/flow.js';
 import type { RunTrigger } from '../core/run-trigger.js';
 import type { EventRow, Store } from '../store/store.js';
 import type { EventSource } from './render/reporter.js';
+import { loadExpressionHost } from './home.js';
 
 export interface SubmitOptions {
   runId?: string;
@@ -38,7 +39,7 @@ export async function submitRun(store: Store, def: WorkflowDef | CodeWorkflowRef
     return runId;
   }
   const definition: WorkflowDef = { ...def, workdir: def.workdir ?? process.cwd() };
-  const { expressionHost } = await import('../spec/expression-host.js');
+  const expressionHost = await loadExpressionHost();
   const shape = fileRunShape(def, input as Record<string, unknown>, expressionHost, maxRuns);
   await store.createRun({ id: runId, workflow: def.name, definition, input, ...shape, ...(notBefore !== undefined ? { notBefore } : {}), ...(trigger ? { trigger } : {}) }, null);
   if (notBefore !== undefined) await store.appendEvent(runId, 'run:held', { data: { until: notBefore, reason: 'quiet hours' } });

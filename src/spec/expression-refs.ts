@@ -8,7 +8,8 @@
  */
 
 import type { ASTNode } from '@marcbachmann/cel-js';
-import { KNOWN_FUNCTIONS, ROOT_NAMES, STATUS_FUNCTIONS, childrenOf, tryCompileExpression } from './expressions.js';
+import { ROOT_NAMES, STATUS_FUNCTIONS, childrenOf } from './expression-ast.js';
+import { expressions } from './expression-language.js';
 import { scanTemplate } from './template.js';
 
 export type Ref =
@@ -58,7 +59,7 @@ export function collectRefs(ast: ASTNode): Ref[] {
       case 'call': {
         const [name, args] = node.args;
         if (STATUS.has(name)) refs.push({ kind: 'status', name, at: node.start });
-        else if (!KNOWN_FUNCTIONS.has(name)) refs.push({ kind: 'function', name, at: node.start });
+        else if (!expressions().KNOWN_FUNCTIONS.has(name)) refs.push({ kind: 'function', name, at: node.start });
         for (const arg of args) walk(arg, bound);
         return;
       }
@@ -102,7 +103,7 @@ export function referencedTasks(text: string, kind: 'condition' | 'template'): s
   }
   const ids = new Set<string>();
   for (const source of sources) {
-    const outcome = tryCompileExpression(source);
+    const outcome = expressions().tryCompileExpression(source);
     if (outcome.ok) for (const ref of collectRefs(outcome.expr.ast)) if (ref.kind === 'task') ids.add(ref.name);
   }
   return [...ids];

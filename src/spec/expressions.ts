@@ -15,11 +15,12 @@
 import { Environment, ParseError, type ASTNode, type ParseResult } from '@marcbachmann/cel-js';
 import { BatonError } from '../core/errors.js';
 import type { ConditionFacts, ExprContext } from '../core/expressions.js';
+import { ROOT_NAMES, STATUS_FUNCTIONS, childrenOf, walkNodes } from './expression-ast.js';
+import { provideExpressions } from './expression-language.js';
 
 export type { ConditionFacts, ExprContext };
 
-export const ROOT_NAMES = ['inputs', 'env', 'secrets', 'tasks', 'event'] as const;
-export const STATUS_FUNCTIONS = ['success', 'failure', 'always', 'cancelled'] as const;
+export { ROOT_NAMES, STATUS_FUNCTIONS, childrenOf, walkNodes };
 
 const root = new Environment({ homogeneousAggregateLiterals: false })
   .registerVariable('inputs', 'map')
@@ -171,36 +172,6 @@ function callsStatus(node: ASTNode): boolean {
   return found;
 }
 
-/** Every node of an AST, depth first. */
-export function walkNodes(node: ASTNode, visit: (n: ASTNode) => void): void {
-  visit(node);
-  for (const child of childrenOf(node)) walkNodes(child, visit);
-}
-
-export function childrenOf(node: ASTNode): ASTNode[] {
-  switch (node.op) {
-    case 'value':
-    case 'id':
-      return [];
-    case '.':
-    case '.?':
-      return [node.args[0]];
-    case 'call':
-      return node.args[1];
-    case 'rcall':
-      return [node.args[1], ...node.args[2]];
-    case 'list':
-      return node.args;
-    case 'map':
-      return node.args.flat();
-    case '!_':
-    case '-_':
-      return [node.args];
-    default:
-      return [...(node.args as ASTNode[])];
-  }
-}
-
 /** JS values into CEL's: integers become CEL ints (BigInt), recursively. */
 function toCel(value: unknown): unknown {
   if (typeof value === 'number') return Number.isSafeInteger(value) ? BigInt(value) : value;
@@ -234,3 +205,5 @@ function fromCel(value: unknown): unknown {
   }
   return value;
 }
+
+provideExpressions({ tryCompileExpression, compileExpression, evaluate, evaluateCondition, KNOWN_FUNCTIONS });

@@ -4,7 +4,11 @@
  * template language they use. The public surface of the layer.
  */
 
+// The public surface loads the expression language at once (expressions.ts
+// provides itself to expression-language.ts), so loadWorkflowText and
+// expressionHost work on any document; the CLI imports loader.js alone.
 export { loadWorkflowFile, loadWorkflowText, type LoadResult } from './loader.js';
+export { loadExpressions } from './load-expressions.js';
 export { resolveInputs, type ResolvedInputs } from './inputs.js';
 export {
   compileExpression,

@@ -14,6 +14,7 @@ import type { Issue } from './issues.js';
 import { parseSource, type Parsed } from './parse-source.js';
 import { LineIndex, offsetOf, type Path } from './source-map.js';
 import { checkWorkflow } from './validate-workflow.js';
+import { loadExpressions } from './load-expressions.js';
 
 export type LoadResult =
   | {
@@ -24,8 +25,20 @@ export type LoadResult =
     }
   | { ok: false; problems: Problem[] };
 
-/** A workflow from text; `file` names it in problems (as the user typed it) and gives the default name. */
+/**
+ * A workflow from text; `file` names it in problems (as the user typed it) and
+ * gives the default name. A document with expressions needs the expression
+ * language loaded (spec/index.ts loads it; loadWorkflowFile loads it when needed).
+ */
 export function loadWorkflowText(text: string, file: string): LoadResult {
+  const result = loadText(text, file);
+  if (result === NEEDS_EXPRESSIONS) throw new Error('internal error: loadWorkflowText needs the expression language: import spec/index.js, or await loadExpressions() first');
+  return result;
+}
+
+const NEEDS_EXPRESSIONS = Symbol('needs expressions');
+
+function loadText(text: string, file: string): LoadResult | typeof NEEDS_EXPRESSIONS {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   const outcome = parseSource(body, file);
   if (!outcome.ok) {
@@ -34,6 +47,7 @@ export function loadWorkflowText(text: string, file: string): LoadResult {
   }
   const parsed = outcome.parsed;
   const checked = checkWorkflow(parsed.value, basename(file, extname(file)));
+  if (checked.needsExpressions) return NEEDS_EXPRESSIONS;
   const issues = [...duplicateKeyIssues(parsed), ...checked.issues];
   if (issues.length === 0 && checked.workflow) {
     return checked.triggers ? { ok: true, workflow: checked.workflow, triggers: checked.triggers } : { ok: true, workflow: checked.workflow };
@@ -49,7 +63,11 @@ export async function loadWorkflowFile(path: string): Promise<LoadResult> {
   } catch (error) {
     return { ok: false, problems: [{ file: path, line: 1, col: 1, message: `cannot read the file: ${readError(error)}` }] };
   }
-  const result = loadWorkflowText(text, path);
+  let result = loadText(text, path);
+  if (result === NEEDS_EXPRESSIONS) {
+    await loadExpressions();
+    result = loadWorkflowText(text, path);
+  }
   if (result.ok) result.workflow.source = resolve(path);
   return result;
 }

@@ -10,7 +10,8 @@
 
 import { findCycle, type Node } from '../core/dag.js';
 import { collectRefs, type Ref } from './expression-refs.js';
-import { ROOT_NAMES, KNOWN_FUNCTIONS, tryCompileExpression } from './expressions.js';
+import { ROOT_NAMES } from './expression-ast.js';
+import { expressions } from './expression-language.js';
 import type { Issue } from './issues.js';
 import type { Path } from './source-map.js';
 import { didYouMean } from './suggest.js';
@@ -76,7 +77,7 @@ type Analysis = { ok: true; refs: Ref[]; typeError?: { message: string; at: numb
 
 function analyse(source: string): Analysis {
   // not cached globally: a big file's distinct expressions would only fill the cache
-  const outcome = tryCompileExpression(source, false);
+  const outcome = expressions().tryCompileExpression(source, false);
   if (!outcome.ok) return { ok: false, message: outcome.message, at: outcome.offset };
   const refs = collectRefs(outcome.expr.ast);
   const typed = outcome.expr.parsed.check();
@@ -141,7 +142,7 @@ function refProblem(ref: Ref, site: ExprSite, inCondition: boolean, k: Known): s
     case 'name':
       return `unknown name "${ref.name}"${didYouMean(ref.name, ROOT_NAMES) || `: expressions can use ${ROOT_NAMES.join(', ')}`}`;
     case 'function':
-      return `unknown function "${ref.name}()"${didYouMean(ref.name, KNOWN_FUNCTIONS)}`;
+      return `unknown function "${ref.name}()"${didYouMean(ref.name, expressions().KNOWN_FUNCTIONS)}`;
     case 'status':
       return inCondition ? undefined : `${ref.name}() can only be used in "if"`;
     case 'task':

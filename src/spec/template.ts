@@ -7,7 +7,8 @@
  */
 
 import { BatonError } from '../core/errors.js';
-import { compileExpression, evaluate, type ExprContext } from './expressions.js';
+import type { ExprContext } from '../core/expressions.js';
+import { expressions } from './expression-language.js';
 
 export type TemplatePart =
   | { kind: 'literal'; text: string }
@@ -72,7 +73,8 @@ export function renderTemplate(text: string, ctx: ExprContext, mode: 'shell' | '
     if (part.kind === 'literal') {
       out += part.text;
     } else {
-      const value = valueToText(evaluate(compileExpression(part.source), ctx));
+      const cel = expressions();
+      const value = valueToText(cel.evaluate(cel.compileExpression(part.source), ctx));
       out += mode === 'shell' ? shellQuote(value) : value;
     }
   }

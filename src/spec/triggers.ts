@@ -24,7 +24,7 @@ import {
   type TriggersDef,
 } from '../core/schedule.js';
 import { DAYS, type QuietHoursDef, type QuietWindow } from '../core/quiet-hours.js';
-import { tryCompileExpression } from './expressions.js';
+import { expressions } from './expression-language.js';
 import { isMapping, type Mapping, type Scope } from './issues.js';
 
 const ON_KEYS = ['schedule', 'event'];
@@ -114,7 +114,7 @@ function checkEvent(value: unknown, s: Scope): EventTriggerDef | undefined {
   if (value.if !== undefined) {
     const cond = typeof value.if === 'boolean' ? String(value.if) : s.string('if', value.if, true);
     if (cond !== undefined) {
-      const compiled = tryCompileExpression(cond);
+      const compiled = expressions().tryCompileExpression(cond);
       if (!compiled.ok) s.report('if', `not a valid expression: ${compiled.message}`);
       else def.if = cond;
     }

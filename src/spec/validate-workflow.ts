@@ -12,6 +12,7 @@ import { checkAlerts, checkQuietHours, checkTriggers } from './triggers.js';
 import { checkInputs } from './inputs.js';
 import { describe, isMapping, Scope, type Issue, type Mapping } from './issues.js';
 import { checkGraph, checkSites } from './references.js';
+import { expressionsLoaded } from './expression-language.js';
 import { CONCURRENCY_KEYS, DEFAULTS_KEYS, ENV_NAME_PATTERN, PRIORITY_MAX, WORKFLOW_KEYS } from './format.js';
 import { hasTemplate } from './template.js';
 import type { Path } from './source-map.js';
@@ -22,6 +23,12 @@ export interface Checked {
   /** The `on:` block (schedules), for the server. */
   triggers?: TriggersDef;
   issues: Issue[];
+  /**
+   * The document has expressions (or an `on:` block, whose conditions are
+   * expressions) and the expression language is not loaded: nothing was
+   * checked; load it (expression-language.ts) and check again.
+   */
+  needsExpressions?: true;
 }
 
 export function checkWorkflow(raw: unknown, defaultName: string): Checked {
@@ -59,6 +66,7 @@ export function checkWorkflow(raw: unknown, defaultName: string): Checked {
       if (chaos) defaults.chaos = chaos;
     }
     if (raw.on !== undefined) {
+      if (!expressionsLoaded()) return { issues: [], needsExpressions: true };
       const on = top.mapping('on', raw.on);
       if (on) triggers = checkTriggers(on, top);
     }
@@ -80,6 +88,7 @@ export function checkWorkflow(raw: unknown, defaultName: string): Checked {
 
   const infos = checkTasks(tasks, tasksPath, top, { issues, sites, defaults, sharedRetry: new Map() });
   const index = checkGraph(infos, issues);
+  if (sites.length > 0 && !expressionsLoaded()) return { issues: [], needsExpressions: true };
   checkSites(sites, { inputs: Object.keys(workflow.inputs), secrets: workflow.secrets, infos, index });
   if (issues.length > 0) return { issues };
   workflow.tasks = infos.map((info) => info.def);

@@ -56,7 +56,7 @@ Exit codes: 0 succeeded, 1 failed, 2 invalid input, 130 interrupted (the run is 
     (await spawner).close();
     return EXIT.usage;
   }
-  const { resolveInputs } = await import('../../spec/index.js');
+  const { resolveInputs } = await import('../../spec/inputs.js');
   const resolved = resolveInputs(def, parseInputFlags(values.input));
   if (!resolved.ok) {
     (await spawner).close();
@@ -83,7 +83,8 @@ Exit codes: 0 succeeded, 1 failed, 2 invalid input, 130 interrupted (the run is 
     (await spawner).close();
     throw new UsageError(`${missing.join('\n')}\npass --pool NAME=SLOTS (or define it once: baton pool set NAME SLOTS)`);
   }
-  const { engine, close } = await buildEngine(store, home, await spawner);
+  const { mayUseExpressions } = await import('../../spec/expression-language.js');
+  const { engine, close } = await buildEngine(store, home, await spawner, { expressions: mayUseExpressions(def) });
   return follow(engine, store, () => engine.start(def, { input: resolved.values, secrets, ...(concurrency ? { concurrency } : {}) }), { json: values.json }).finally(close);
 }
 

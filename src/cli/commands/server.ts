@@ -18,7 +18,7 @@ import { EXIT, UsageError } from '../exit.js';
 import type { Engine } from '../../engine/engine.js';
 import type { FolderCatalog } from '../catalog.js';
 import type { SubmitOptions } from '../remote-run.js';
-import { buildEngine, homeDir, openStore, startSpawner } from '../home.js';
+import { buildEngine, homeDir, loadExpressionHost, openStore, startSpawner } from '../home.js';
 import { packageVersion } from '../version.js';
 
 const SYNOPSIS = 'baton server [FOLDER] [--host 127.0.0.1] [--port 7700] [--concurrency N] [--grace 30s] [--chaos RATE] [--smtp URL] [--max-runs N] [--pool NAME=SLOTS]... [--db URL]';
@@ -106,7 +106,7 @@ their runs. On first start it makes an admin token and prints it once.
   const { scheduler, control } = serverSchedules(engine, catalog, submit, (m) => process.stderr.write(`baton server: ${m}\n`), (w, s, due, at) =>
     metrics.scheduled(w, s, due, at),
   );
-  const [{ matchEvent }, { expressionHost }] = await Promise.all([import('../../triggers/events.js'), import('../../spec/expression-host.js')]);
+  const [{ matchEvent }, expressionHost] = await Promise.all([import('../../triggers/events.js'), loadExpressionHost()]);
   const subscribers = catalog.list().map((w) => ({ workflow: w.name, events: w.events }));
   const warn = (m: string) => process.stderr.write(`baton server: ${m}\n`);
   const publish = async (event: { type: string; data: unknown }, from?: string) => {

@@ -14,7 +14,7 @@ export async function main(argv: string[]): Promise<number> {
   if (values.help) return help(SYNOPSIS, 'Checks workflow files and prints every problem as file:line:col: message. Exit 2 if any.');
   if (positionals.length === 0) throw new UsageError(`expected at least one file\nusage: ${SYNOPSIS}`);
   if (values.json) {
-    const { loadWorkflowFile } = await import('../../spec/index.js');
+    const { loadWorkflowFile } = await import('../../spec/loader.js');
     const results = [];
     for (const file of positionals) {
       const r = await loadWorkflowFile(file);
