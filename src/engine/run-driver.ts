@@ -185,11 +185,14 @@ export class RunDriver {
    * Once steps prove short (more prepared than run, prefetch.ts), a success
    * waits up to RECORD_DELAY_MS for others, and they are recorded together:
    * one transaction and one claim for all, while the prepared steps keep
-   * every slot busy. Anything else is recorded at once.
+   * every slot busy. Anything else is recorded at once, and so is a success
+   * with nothing else in flight (the run's last step, say): no other could
+   * join it.
    */
   private recordSoon(claim: Claim, outcome: AttemptOutcome): Promise<void> {
     const endedAt = this.clock.now();
-    if (outcome.status !== 'succeeded' || this.ending || this.prefetch.depth <= this.opts.concurrency) {
+    const alone = this.running.size <= 1 && this.waiting.length === 0;
+    if (outcome.status !== 'succeeded' || this.ending || alone || this.prefetch.depth <= this.opts.concurrency) {
       return this.record(claim, outcome, endedAt);
     }
     return new Promise<void>((resolve) => {
