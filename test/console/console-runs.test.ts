@@ -82,6 +82,8 @@ describe.skipIf(!HAVE_CHROMIUM)('console: runs', () => {
     // Live: build (1.2 s) is seen running, then every box turns succeeded without a reload.
     await page.locator('.node.status-running').first().waitFor({ timeout: 10_000 });
     await page.locator('.node.status-succeeded').nth(3).waitFor({ timeout: 15_000 });
+    // The run's own end arrives after its last step's (the run settles once that step is recorded).
+    await page.locator('.run-header h1 .status', { hasText: 'succeeded' }).waitFor({ timeout: 10_000 });
     expect(await statusBadge(page).textContent()).toBe('succeeded');
     expect(await page.locator('.node').count()).toBe(4);
     expect(await page.locator('.edge').getAttribute('data-edges')).toBe('4');
