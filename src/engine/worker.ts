@@ -80,9 +80,10 @@ export class Worker {
   private finished: Finished[] = [];
   private readonly codeRuns: WorkerCodeRuns;
   private readonly contexts = new Map<string, Promise<RunContext | undefined>>();
-  /** Round trips (finishes + claims) in flight, and the slots their claims may fill. */
+  /** Round trips (finishes + claims) in flight, the slots their claims may fill, and the finishes they carry. */
   private inFlight = 0;
   private reserved = 0;
+  private finishing = 0;
   /** The check for claims never learned of is in flight (alone: no round trip may claim meanwhile). */
   private adopting = false;
   private again = false;
@@ -185,16 +186,26 @@ export class Worker {
       return;
     }
     const finishes = this.finished;
-    const limit = this.stopping ? 0 : Math.max(0, this.opts.concurrency - this.running.size + finishes.length - this.reserved);
+    // Slots in use: steps in hand, less those whose finishes are queued or on their way.
+    const inUse = this.running.size - finishes.length - this.finishing;
+    const limit = this.stopping ? 0 : Math.max(0, this.opts.concurrency - inUse - this.reserved);
     if (finishes.length === 0 && limit === 0) return this.checkIdle();
     this.finished = [];
     this.inFlight++;
     this.reserved += limit;
+    this.finishing += finishes.length;
+    let answered = false;
+    const answer = () => {
+      if (answered) return;
+      answered = true;
+      this.reserved -= limit;
+      this.finishing -= finishes.length;
+    };
     const store = this.engine.store;
     store
       .stepBatch({ finishes: finishes.map(({ claim, outcome }) => ({ claim, outcome })), claim: { owner: this.engine.owner, limit, leaseMs: this.leaseMs } })
       .then((result) => {
-        this.reserved -= limit;
+        answer();
         finishes.forEach((f, i) => this.recorded(f, result.finished[i] ?? { accepted: false, openSteps: 0 }));
         this.settleEnded(finishes, result.finished);
         for (const claim of result.claims) this.start(claim);
@@ -202,7 +213,7 @@ export class Worker {
         else if (result.nextDue !== null) this.due.armAt(Math.max(result.nextDue, this.engine.clockNow + 5));
       })
       .catch(async (error: unknown) => {
-        this.reserved -= limit;
+        answer();
         this.warn(`recording outcomes and claiming failed: ${(error as Error).message}`);
         // One at a time, so that one outcome the store refuses does not hold back the others.
         const results: FinishResult[] = [];

@@ -33,6 +33,16 @@ function graph(n: number, command = 'echo "$BATON_TASK_ID $BATON_ATTEMPT $WORKER
   return box.write('graph.json', JSON.stringify({ name: 'spread', concurrency: 8, tasks }));
 }
 
+/** The most spans [start, end] open at one time (one ending as another starts at the same instant do not overlap). */
+function mostAtOnce<T extends number | bigint>(spans: ReadonlyArray<readonly [T, T]>): number {
+  const marks = spans.flatMap(([a, b]) => [{ at: a, d: 1 }, { at: b, d: -1 }]);
+  marks.sort((x, y) => (x.at === y.at ? x.d - y.d : x.at < y.at ? -1 : 1));
+  let open = 0;
+  let most = 0;
+  for (const m of marks) most = Math.max(most, (open += m.d));
+  return most;
+}
+
 describe('baton worker on PostgreSQL', () => {
   it('two workers share one run, submitted and followed by baton run --db', async () => {
     box = new Sandbox();
@@ -50,6 +60,31 @@ describe('baton worker on PostgreSQL', () => {
     b.child.kill('SIGTERM');
     expect((await a.done).code).toBe(0);
   });
+
+  it('a worker runs as many steps at once as its concurrency, never more', async () => {
+    box = new Sandbox();
+    // Steps of uneven lengths end at different times, so that one round trip
+    // leaves while another is still in flight.
+    const tasks = Array.from({ length: 40 }, (_, i) => ({
+      id: `t${i}`,
+      command: `echo "$BATON_TASK_ID + $(date +%s%N)" >> spans.txt; sleep 0.0${(i % 9) + 1}; echo "$BATON_TASK_ID - $(date +%s%N)" >> spans.txt`,
+    }));
+    const file = box.write('wide.json', JSON.stringify({ name: 'wide', concurrency: 40, tasks }));
+    const w = worker('a');
+    const r = await box.run(['run', file, '--db', DB, '--json']);
+    expect(r.code).toBe(0);
+    w.child.kill('SIGTERM');
+    await w.done;
+    const run = JSON.parse(r.stdout) as RunJson;
+    // Claimed (the store's start and finish times) and executing (each command's own).
+    const claimed = run.steps.map((s) => [Date.parse(s.startedAt ?? ''), Date.parse(s.finishedAt ?? '')] as const);
+    const spans = new Map<string, bigint[]>();
+    for (const [id = '', , ns = '0'] of box.lines('spans.txt').map((l) => l.split(' '))) spans.set(id, [...(spans.get(id) ?? []), BigInt(ns)]);
+    expect(claimed).toHaveLength(40);
+    expect([...spans.values()].every((s) => s.length === 2)).toBe(true);
+    expect(mostAtOnce(claimed)).toBe(4);
+    expect(mostAtOnce([...spans.values()].map(([a = 0n, b = 0n]) => [a, b] as const))).toBe(4);
+  }, 30_000);
 
   it('a step of a worker killed with kill -9 runs again on another worker; finished steps do not', async () => {
     box = new Sandbox();
