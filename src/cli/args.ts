@@ -34,8 +34,12 @@ export function onePositional(positionals: string[], what: string, synopsis: str
 }
 
 export function positiveInt(value: string | undefined, flag: string): number | undefined {
+  return wholeNumber(value, flag, 1);
+}
+
+export function wholeNumber(value: string | undefined, flag: string, least = 0): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a whole number ≥ 1, got "${value}"`);
+  if (!Number.isInteger(n) || n < least) throw new UsageError(`${flag} must be a whole number ≥ ${least}, got "${value}"`);
   return n;
 }

@@ -16,23 +16,26 @@
  * Code runs are taken whole (worker-code-runs.ts).
  */
 import { formatDuration } from '../core/duration.js';
-import { isFinalRun } from '../core/states.js';
-import { isCodeRef } from '../core/workflow-code.js';
 import type { WorkflowDef } from '../core/model.js';
 import type { AttemptOutcome, Claim, FinishResult } from '../store/store.js';
 import type { Engine } from './engine.js';
-import type { LogSink } from './log-sink.js';
-import type { OutputsDir } from './outputs-file.js';
 import { settleRun } from './settle.js';
+import { SlotPools } from './slot-pool.js';
 import { stepFinished } from './step-event.js';
-import type { TaskExecutor } from './task-executor.js';
+import { ClaimAhead } from './claim-ahead.js';
 import { DueTimer } from './wakeup.js';
 import { WorkerRegistration } from './worker-registration.js';
 import { WorkerCodeRuns } from './worker-code-runs.js';
+import { WorkerRunContexts, type RunContext } from './worker-run-contexts.js';
 
 export interface WorkerOptions {
   /** Steps at once. */
   concurrency: number;
+  /**
+   * The most steps held beyond the concurrency, claimed ahead while steps are
+   * shorter than a round trip to the store (claim-ahead.ts); 0 turns it off.
+   */
+  claimAhead?: number;
   leaseMs?: number;
   heartbeatMs?: number;
   sweepMs?: number;
@@ -48,15 +51,6 @@ export interface WorkerOptions {
   identity?: { host?: string; pid?: number; version?: string };
 }
 
-interface RunContext {
-  def: WorkflowDef;
-  executor: TaskExecutor;
-  sink: LogSink;
-  outputs: OutputsDir;
-  rollbackTasks: ReadonlySet<string>;
-  users: number;
-}
-
 interface Running {
   claim: Claim;
   abort: AbortController;
@@ -68,18 +62,24 @@ interface Finished {
   ctx: RunContext | undefined;
 }
 
+/** What `baton worker` runs with unless told otherwise. */
+export const WORKER_DEFAULTS = { concurrency: 8, claimAhead: 500, leaseMs: 30_000, sweepMs: 5000 } as const;
+
 /** Round trips to the store in flight at once: while one commits, the next is on its way. */
 const PIPELINE = 2;
 
 const keyOf = (c: Claim) => `${c.runId}\u0000${c.stepId}`;
 
 export class Worker {
-  /** Steps in hand: executing, or ended and waiting for their outcome to be recorded. */
+  /** Steps in hand: claimed ahead and waiting for a slot, executing, or ended and waiting for their outcome to be recorded. */
   private readonly running = new Map<string, Running>();
+  /** The worker's slots (one pool of `concurrency`): steps claimed ahead wait here for one. */
+  private readonly slots = new SlotPools();
+  private readonly ahead: ClaimAhead;
   /** Outcomes to record in the next round trip (with the next claims). */
   private finished: Finished[] = [];
   private readonly codeRuns: WorkerCodeRuns;
-  private readonly contexts = new Map<string, Promise<RunContext | undefined>>();
+  private readonly contexts: WorkerRunContexts;
   /** Round trips (finishes + claims) in flight, the slots their claims may fill, and the finishes they carry. */
   private inFlight = 0;
   private reserved = 0;
@@ -100,7 +100,9 @@ export class Worker {
     private readonly engine: Engine,
     private readonly opts: WorkerOptions,
   ) {
-    this.leaseMs = opts.leaseMs ?? 30_000;
+    this.leaseMs = opts.leaseMs ?? WORKER_DEFAULTS.leaseMs;
+    this.contexts = new WorkerRunContexts(engine, { concurrency: opts.concurrency, secretsFor: opts.secretsFor });
+    this.ahead = new ClaimAhead(opts.concurrency, opts.claimAhead ?? WORKER_DEFAULTS.claimAhead);
     this.due = new DueTimer(engine.timerSource, () => this.pump());
     const { host, pid, version } = opts.identity ?? {};
     this.registration = new WorkerRegistration(engine.store, { id: engine.owner, host, pid, version, capacity: opts.concurrency, leaseMs: this.leaseMs }, (m) => this.warn(m));
@@ -125,7 +127,7 @@ export class Worker {
       this.codeRuns.pump();
     }, this.opts.pollMs ?? 2000);
     const beat = setInterval(() => void this.heartbeat(), this.opts.heartbeatMs ?? Math.max(500, Math.floor(this.leaseMs / 3)));
-    const sweep = setInterval(() => void this.sweep(), this.opts.sweepMs ?? 5000);
+    const sweep = setInterval(() => void this.sweep(), this.opts.sweepMs ?? WORKER_DEFAULTS.sweepMs);
     void this.sweep();
     this.pump();
     this.codeRuns.pump();
@@ -186,9 +188,9 @@ export class Worker {
       return;
     }
     const finishes = this.finished;
-    // Slots in use: steps in hand, less those whose finishes are queued or on their way.
+    // Steps in hand, less those whose finishes are queued or on their way, against what the hand holds.
     const inUse = this.running.size - finishes.length - this.finishing;
-    const limit = this.stopping ? 0 : Math.max(0, this.opts.concurrency - inUse - this.reserved);
+    const limit = this.stopping ? 0 : Math.max(0, this.opts.concurrency + this.ahead.extra - inUse - this.reserved);
     if (finishes.length === 0 && limit === 0) return this.checkIdle();
     this.finished = [];
     this.inFlight++;
@@ -202,10 +204,12 @@ export class Worker {
       this.finishing -= finishes.length;
     };
     const store = this.engine.store;
+    const sent = performance.now();
     store
       .stepBatch({ finishes: finishes.map(({ claim, outcome }) => ({ claim, outcome })), claim: { owner: this.engine.owner, limit, leaseMs: this.leaseMs } })
       .then((result) => {
         answer();
+        this.ahead.tripTook(performance.now() - sent);
         finishes.forEach((f, i) => this.recorded(f, result.finished[i] ?? { accepted: false, openSteps: 0 }));
         this.settleEnded(finishes, result.finished);
         for (const claim of result.claims) this.start(claim);
@@ -290,10 +294,27 @@ export class Worker {
     this.after.add(p);
   }
 
+  /** A step claimed: run when a slot is free (at once, unless it was claimed ahead). */
   private start(claim: Claim): void {
-    const abort = new AbortController();
-    this.running.set(keyOf(claim), { claim, abort });
-    void this.execute(claim, abort.signal).then((f) => {
+    const held: Running = { claim, abort: new AbortController() };
+    this.running.set(keyOf(claim), held);
+    void this.slots.acquire('steps', this.opts.concurrency, held.abort.signal).then(
+      (release) => this.launch(held, release),
+      () => this.launch(held, undefined),
+    );
+  }
+
+  /** Without a slot (`release` undefined) the step's lease was lost while it waited: it is not run, and the store refuses its outcome. */
+  private launch({ claim, abort }: Running, release: (() => void) | undefined): void {
+    const began = performance.now();
+    const done = release
+      ? this.execute(claim, abort.signal)
+      : Promise.resolve<Finished>({ claim, ctx: undefined, outcome: { status: 'failed', error: 'lease lost before the step started' } });
+    void done.then((f) => {
+      if (release) {
+        release();
+        this.ahead.stepTook(performance.now() - began);
+      }
       this.finished.push(f);
       // Steps that end in the same turn of the event loop go in one round trip.
       if (this.finished.length === 1) setImmediate(() => this.pump());
@@ -301,7 +322,7 @@ export class Worker {
   }
 
   private async execute(claim: Claim, signal: AbortSignal): Promise<Finished> {
-    const ctx = await this.context(claim.runId).catch((error: unknown) => {
+    const ctx = await this.contexts.get(claim.runId).catch((error: unknown) => {
       this.warn(`run ${claim.runId}: ${(error as Error).message}`);
       return undefined;
     });
@@ -321,28 +342,9 @@ export class Worker {
     const settled = await settleRun(this.engine.store, runId, ctx.rollbackTasks, ending);
     if (settled.status !== undefined) {
       this.engine.report('run:finished', { runId, status: settled.status, error: settled.error });
-      this.contexts.delete(runId);
+      this.contexts.drop(runId);
       if (ctx.users === 0) await ctx.outputs.remove();
     }
-  }
-
-  private context(runId: string): Promise<RunContext | undefined> {
-    let ctx = this.contexts.get(runId);
-    if (!ctx) {
-      ctx = this.load(runId);
-      this.contexts.set(runId, ctx);
-      ctx.catch(() => this.contexts.delete(runId));
-    }
-    return ctx;
-  }
-
-  private async load(runId: string): Promise<RunContext | undefined> {
-    const run = await this.engine.store.getRun(runId);
-    if (!run || isFinalRun(run.status) || isCodeRef(run.definition)) return undefined;
-    const def = run.definition;
-    const secrets = this.opts.secretsFor?.(def) ?? {};
-    const { executor, sink, outputs } = this.engine.fileRunContext(runId, def, run.input as Record<string, unknown>, secrets, { id: 'worker', limit: this.opts.concurrency });
-    return { def, executor, sink, outputs, rollbackTasks: new Set(def.tasks.filter((t) => t.rollback).map((t) => t.id)), users: 0 };
   }
 
   /**
@@ -372,7 +374,7 @@ export class Worker {
       if ((await this.engine.store.sweepExpired()) > 0) this.pump();
       for (const runId of await this.engine.store.overdueRuns(this.engine.clockNow, 20)) await this.timeOut(runId);
       for (const runId of await this.engine.store.unsettledRuns(20, this.engine.clockNow - this.leaseMs)) {
-        const ctx = await this.context(runId);
+        const ctx = await this.contexts.get(runId);
         if (ctx) await this.settle(runId, ctx, undefined);
       }
     } catch (error) {
@@ -382,7 +384,7 @@ export class Worker {
 
   /** A run past its timeout: its open steps are cancelled (running ones stop where they run), then it settles timed_out (rollbacks first). */
   private async timeOut(runId: string): Promise<void> {
-    const ctx = await this.context(runId);
+    const ctx = await this.contexts.get(runId);
     if (!ctx) return;
     const reason = `run timed out after ${formatDuration(ctx.def.timeoutMs ?? 0)}`;
     await this.engine.store.cancelSteps(runId, reason);

@@ -33,6 +33,20 @@ function graph(n: number, command = 'echo "$BATON_TASK_ID $BATON_ATTEMPT $WORKER
   return box.write('graph.json', JSON.stringify({ name: 'spread', concurrency: 8, tasks }));
 }
 
+/** Each step's span in the store: from its claim to its recorded outcome. */
+const heldSpans = (run: RunJson) => run.steps.map((s) => [Date.parse(s.startedAt ?? ''), Date.parse(s.finishedAt ?? '')] as const);
+
+/** One worker started with `args`; `file` run and followed to its end (--json); the worker stopped. */
+async function runOnOneWorker(args: string[], file: string): Promise<RunJson> {
+  const w = box.start(['worker', '--db', DB, ...args], { WORKER_NAME: 'a' });
+  workers.push(w.child);
+  const r = await box.run(['run', file, '--db', DB, '--json']);
+  expect(r.code).toBe(0);
+  w.child.kill('SIGTERM');
+  await w.done;
+  return JSON.parse(r.stdout) as RunJson;
+}
+
 /** The most spans [start, end] open at one time (one ending as another starts at the same instant do not overlap). */
 function mostAtOnce<T extends number | bigint>(spans: ReadonlyArray<readonly [T, T]>): number {
   const marks = spans.flatMap(([a, b]) => [{ at: a, d: 1 }, { at: b, d: -1 }]);
@@ -70,20 +84,87 @@ describe('baton worker on PostgreSQL', () => {
       command: `echo "$BATON_TASK_ID + $(date +%s%N)" >> spans.txt; sleep 0.0${(i % 9) + 1}; echo "$BATON_TASK_ID - $(date +%s%N)" >> spans.txt`,
     }));
     const file = box.write('wide.json', JSON.stringify({ name: 'wide', concurrency: 40, tasks }));
-    const w = worker('a');
-    const r = await box.run(['run', file, '--db', DB, '--json']);
-    expect(r.code).toBe(0);
-    w.child.kill('SIGTERM');
-    await w.done;
-    const run = JSON.parse(r.stdout) as RunJson;
+    // Nothing claimed ahead: what the worker holds is what it runs.
+    const run = await runOnOneWorker(['--concurrency', '4', '--claim-ahead', '0'], file);
     // Claimed (the store's start and finish times) and executing (each command's own).
-    const claimed = run.steps.map((s) => [Date.parse(s.startedAt ?? ''), Date.parse(s.finishedAt ?? '')] as const);
+    const claimed = heldSpans(run);
     const spans = new Map<string, bigint[]>();
     for (const [id = '', , ns = '0'] of box.lines('spans.txt').map((l) => l.split(' '))) spans.set(id, [...(spans.get(id) ?? []), BigInt(ns)]);
     expect(claimed).toHaveLength(40);
     expect([...spans.values()].every((s) => s.length === 2)).toBe(true);
     expect(mostAtOnce(claimed)).toBe(4);
     expect(mostAtOnce([...spans.values()].map(([a = 0n, b = 0n]) => [a, b] as const))).toBe(4);
+  }, 30_000);
+
+  it('claims ahead steps shorter than a round trip, and still runs no more than its concurrency at once', async () => {
+    box = new Sandbox();
+    // Function steps far shorter than a round trip (each yields to the event
+    // loop a few times, so that steps run at once would overlap): the worker
+    // holds more than it runs, up to --claim-ahead beyond its 2 slots.
+    const spans = box.write('spans.txt', '');
+    const module = box.write(
+      'spin.mjs',
+      [
+        "import { appendFileSync } from 'node:fs';",
+        'const turn = () => new Promise((resolve) => setImmediate(resolve));',
+        'export async function spin(_input, ctx) {',
+        '  const start = process.hrtime.bigint();',
+        '  for (let i = 0; i < 3; i++) await turn();',
+        `  appendFileSync(${JSON.stringify(spans)}, \`\${ctx.stepId} \${start} \${process.hrtime.bigint()}\\n\`);`,
+        '}',
+        '',
+      ].join('\n'),
+    );
+    const tasks = Array.from({ length: 200 }, (_, i) => ({ id: `t${i}`, function: `${module}#spin` }));
+    const file = box.write('short.json', JSON.stringify({ name: 'short', tasks }));
+    const held = mostAtOnce(heldSpans(await runOnOneWorker(['--concurrency', '2', '--claim-ahead', '10'], file)));
+    const ran = box.lines('spans.txt').map((l) => l.split(' ')).map(([, a = '0', b = '0']) => [BigInt(a), BigInt(b)] as const);
+    expect(ran).toHaveLength(200);
+    expect(mostAtOnce(ran)).toBeLessThanOrEqual(2);
+    expect(held).toBeGreaterThan(2);
+    expect(held).toBeLessThanOrEqual(12);
+  }, 30_000);
+
+  it('steps claimed ahead of a cancelled run never run', async () => {
+    box = new Sandbox();
+    // Short function steps (so the worker claims ahead), then t10 holds the
+    // only slot for 3 s while the steps claimed after it wait; the run is
+    // cancelled meanwhile.
+    const effects = box.write('effects.txt', '');
+    const module = box.write(
+      'steps.mjs',
+      [
+        "import { appendFileSync } from 'node:fs';",
+        'export async function step(_input, ctx) {',
+        `  appendFileSync(${JSON.stringify(effects)}, ctx.stepId + '\\n');`,
+        "  if (ctx.stepId === 't10') await new Promise((resolve) => setTimeout(resolve, 3000));",
+        '}',
+        '',
+      ].join('\n'),
+    );
+    const tasks = Array.from({ length: 60 }, (_, i) => ({ id: `t${i}`, function: `${module}#step` }));
+    const file = box.write('queued.json', JSON.stringify({ name: 'queued', tasks }));
+    const w = box.start(['worker', '--db', DB, '--concurrency', '1', '--claim-ahead', '20'], { WORKER_NAME: 'a' });
+    workers.push(w.child);
+    const runId = (await box.run(['run', file, '--db', DB, '--detach'])).stdout.trim();
+    await until(() => box.lines('effects.txt').includes('t10'), 15_000);
+    expect((await box.run(['cancel', runId, '--db', DB])).code).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 3500));
+    w.child.kill('SIGTERM');
+    await w.done;
+    const run = await box.json<RunJson>(['show', runId, '--db', DB]);
+    expect(run.status).toBe('cancelled');
+    expect(box.lines('effects.txt')).toEqual(Array.from({ length: 11 }, (_, i) => `t${i}`));
+    // Some steps after t10 were claimed (an attempt begun in the store) but never ran.
+    const claimedAhead = run.steps.filter((s) => Number(s.id.slice(1)) > 10 && s.attempts > 0);
+    expect(claimedAhead.length).toBeGreaterThan(0);
+  }, 40_000);
+
+  it('claims nothing ahead while its steps are longer than a round trip', async () => {
+    box = new Sandbox();
+    const tasks = Array.from({ length: 8 }, (_, i) => ({ id: `t${i}`, command: 'sleep 0.3' }));
+    const file = box.write('long.json', JSON.stringify({ name: 'long', tasks }));
+    expect(mostAtOnce(heldSpans(await runOnOneWorker(['--concurrency', '2'], file)))).toBe(2);
   }, 30_000);
 
   it('a step of a worker killed with kill -9 runs again on another worker; finished steps do not', async () => {

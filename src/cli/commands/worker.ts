@@ -6,12 +6,13 @@
  */
 import { parseDuration } from '../../core/duration.js';
 import type { WorkflowDef } from '../../core/model.js';
-import { COMMON_OPTIONS, help, parse, positiveInt } from '../args.js';
+import { WORKER_DEFAULTS, Worker } from '../../engine/worker.js';
+import { COMMON_OPTIONS, help, parse, positiveInt, wholeNumber } from '../args.js';
 import { EXIT, UsageError } from '../exit.js';
 import { buildEngine, homeDir, openStore, startSpawner } from '../home.js';
 import { packageVersion } from '../version.js';
 
-const SYNOPSIS = 'baton worker [--db URL] [--concurrency N] [--lease 30s] [--heartbeat 10s] [--sweep 5s]';
+const SYNOPSIS = 'baton worker [--db URL] [--concurrency N] [--claim-ahead N] [--lease 30s] [--heartbeat 10s] [--sweep 5s]';
 
 function ms(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
@@ -26,6 +27,7 @@ export async function main(argv: string[]): Promise<number> {
     {
       ...COMMON_OPTIONS,
       concurrency: { type: 'string', short: 'c' },
+      'claim-ahead': { type: 'string' },
       lease: { type: 'string' },
       heartbeat: { type: 'string' },
       sweep: { type: 'string' },
@@ -39,15 +41,21 @@ embedded store under --home), next to any number of other workers. A worker that
 loses its leases: after --lease plus --sweep, another worker runs its steps again.
 Runs are submitted with "baton run FILE --db URL --detach" (or followed without --detach).
 
-  -c, --concurrency N   steps at once (default 8)
+  -c, --concurrency N   steps at once (default ${WORKER_DEFAULTS.concurrency})
+      --claim-ahead N   at most N steps claimed beyond --concurrency, waiting here for a slot
+                        (default ${WORKER_DEFAULTS.claimAhead}). Only steps shorter than a round trip to the store
+                        are claimed ahead, about what the slots finish during one; 0: never.
+                        Lower it for work that mixes steps of microseconds with steps of minutes:
+                        steps claimed ahead wait here behind long ones
       --lease D         how long a claim holds without a heartbeat (default 30s)
       --heartbeat D     how often leases are extended (default a third of --lease)
       --sweep D         how often expired leases are returned to ready (default 5s)`);
   }
-  const concurrency = positiveInt(values.concurrency, '--concurrency') ?? 8;
-  const leaseMs = ms(values.lease, '--lease') ?? 30_000;
+  const concurrency = positiveInt(values.concurrency, '--concurrency') ?? WORKER_DEFAULTS.concurrency;
+  const claimAhead = wholeNumber(values['claim-ahead'], '--claim-ahead') ?? WORKER_DEFAULTS.claimAhead;
+  const leaseMs = ms(values.lease, '--lease') ?? WORKER_DEFAULTS.leaseMs;
   const heartbeatMs = ms(values.heartbeat, '--heartbeat') ?? Math.max(100, Math.floor(leaseMs / 3));
-  const sweepMs = ms(values.sweep, '--sweep') ?? 5000;
+  const sweepMs = ms(values.sweep, '--sweep') ?? WORKER_DEFAULTS.sweepMs;
   if (heartbeatMs >= leaseMs) throw new UsageError(`--heartbeat (${heartbeatMs}ms) must be shorter than --lease (${leaseMs}ms)`);
   const home = homeDir(values.home);
   const spawner = startSpawner();
@@ -59,9 +67,9 @@ Runs are submitted with "baton run FILE --db URL --detach" (or followed without 
   const owner = engine.owner;
   engine.on('step:finished', (e) => process.stdout.write(`${e.runId} ${e.stepId} ${e.status}${e.error ? `: ${e.error}` : ''}\n`));
   engine.on('run:finished', (e) => process.stdout.write(`${e.runId} run ${e.status}\n`));
-  const { Worker } = await import('../../engine/worker.js');
   const worker = new Worker(engine, {
     concurrency,
+    claimAhead,
     leaseMs,
     heartbeatMs,
     sweepMs,
@@ -77,7 +85,7 @@ Runs are submitted with "baton run FILE --db URL --detach" (or followed without 
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  process.stderr.write(`baton worker ${owner}: ${concurrency} at once, lease ${leaseMs}ms\n`);
+  process.stderr.write(`baton worker ${owner}: ${concurrency} at once (up to ${claimAhead} claimed ahead), lease ${leaseMs}ms\n`);
   try {
     await worker.run(stop.signal);
     return EXIT.ok;
