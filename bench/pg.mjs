@@ -15,10 +15,13 @@
 //
 //   baton      the Worker class from dist/ set up as `baton worker` does
 //              (openStore + buildEngine of dist/cli/home.js, lease 30 s,
-//              heartbeat 10 s, sweep 5 s, concurrency 24, the store's pool of
-//              10); steps are `function: bench/pg-task.mjs#noop` tasks of file
+//              heartbeat 10 s, sweep 5 s, concurrency 24, claim-ahead at its
+//              default, the store's pool of 10); steps are `function: bench/pg-task.mjs#noop` tasks of file
 //              runs submitted with PgStore.createRun (as `baton run --db
 //              --detach` does). Counting: 1 step = 1 job.
+//   baton (default)  the same with `baton worker`'s defaults (WORKER_DEFAULTS
+//              of dist/engine/worker.js: concurrency 8, claim-ahead 500):
+//              the "no tuning" side of the 10x target.
 //   graphile-worker (tuned)    concurrency 24, localQueue.size 500 (0.17's
 //              batching), otherwise defaults (maxPoolSize 10).
 //   graphile-worker (default)  no options: concurrency 1, no local queue.
@@ -65,11 +68,11 @@
 // graphile-worker at its defaults (concurrency 1). --quick: 1 round.
 //
 // One measurement by hand (prints one JSON line):
-//   node bench/pg.mjs run throughput|chain|fanout CONTENDER [--workers N] [--concurrency N (baton's)]
+//   node bench/pg.mjs run throughput|chain|fanout CONTENDER [--workers N] [--concurrency N] [--claim-ahead N] (baton's)
 //        [--shape RUNSxSTEPS (throughput; default 20x1000)]
 //        [--profile DIR (node --cpu-prof for every worker process, into DIR)]
 //        [--sql (count the statements the worker processes send, by text, per job)]
-// CONTENDER: baton, graphile-worker (tuned), graphile-worker (default), pg-boss, BullMQ.
+// CONTENDER: baton, baton (default), graphile-worker (tuned), graphile-worker (default), pg-boss, BullMQ.
 // Summarize a profile with node bench/cpuprofile-top.mjs DIR/FILE.cpuprofile.
 //
 // Where: BATON_BENCH_PG (default postgres://postgres@127.0.0.1:5432/test, a
@@ -100,7 +103,9 @@ const CHAIN = 500;
 const WIDTH = 1000;
 const WORKERS = [1, 2, 4];
 const BATON = { concurrency: 24, leaseMs: 30_000, heartbeatMs: 10_000, sweepMs: 5000 };
-const CONTENDERS = ['baton', 'graphile-worker (tuned)', 'graphile-worker (default)', 'pg-boss', 'BullMQ'];
+// 'baton (default)': what `baton worker --db URL` runs with, no option given (WORKER_DEFAULTS).
+const BATON_DEFAULT = { defaults: true };
+const CONTENDERS = ['baton', 'baton (default)', 'graphile-worker (tuned)', 'graphile-worker (default)', 'pg-boss', 'BullMQ'];
 const CASES = [...WORKERS.map((n) => ['throughput', n]), ['chain', 1], ['fanout', 1]];
 const MEASURE_TIMEOUT_MS = 300_000;
 const READY_TIMEOUT_MS = 60_000;
@@ -181,16 +186,22 @@ const baton = {
   },
   /** In a worker process: what `baton worker --db URL --concurrency N` builds, but started on "go". */
   async startWorker(m) {
-    const [{ openStore, buildEngine, startSpawner }, { Worker }] = await Promise.all([dist('cli/home.js'), dist('engine/worker.js')]);
+    const [{ openStore, buildEngine, startSpawner }, { Worker, WORKER_DEFAULTS }] = await Promise.all([dist('cli/home.js'), dist('engine/worker.js')]);
     const home = mkdtempSync(join(os.tmpdir(), 'baton-bench-pg-'));
     const spawner = startSpawner();
     const store = await openStore(home, { db: m.workerUrl });
     const { engine, close } = await buildEngine(store, home, await spawner);
+    const options = m.baton.defaults
+      ? { concurrency: WORKER_DEFAULTS.concurrency }
+      : {
+          concurrency: m.baton.concurrency,
+          ...(m.baton.claimAhead !== undefined ? { claimAhead: m.baton.claimAhead } : {}),
+          leaseMs: m.baton.leaseMs,
+          heartbeatMs: m.baton.heartbeatMs,
+          sweepMs: m.baton.sweepMs,
+        };
     const worker = new Worker(engine, {
-      concurrency: m.baton.concurrency,
-      leaseMs: m.baton.leaseMs,
-      heartbeatMs: m.baton.heartbeatMs,
-      sweepMs: m.baton.sweepMs,
+      ...options,
       onWarning: (message) => process.stderr.write(`baton worker: ${message}\n`),
     });
     const stop = new AbortController();
@@ -213,7 +224,7 @@ const baton = {
 let peerModule;
 const loadPeers = async () => (peerModule ??= await import(pathToFileURL(join(PEERS, 'peers.mjs')).href));
 async function adapterOf(contender) {
-  if (contender === 'baton') return baton;
+  if (contender === 'baton' || contender === 'baton (default)') return baton;
   const adapter = (await loadPeers()).peers[contender];
   if (!adapter) throw new Error(`unknown contender "${contender}" (one of: ${CONTENDERS.join(', ')})`);
   return adapter;
@@ -235,9 +246,9 @@ process.on('exit', () => {
 
 /** A worker process: ready, count (the jobs it has called so far), stop() -> { keys, times }. */
 function startChild(cfg, index, execArgv) {
-  const child = spawn(process.execPath, [...execArgv, SELF, 'worker', JSON.stringify(cfg)], {
+  const child = spawn(process.execPath, [...execArgv, ...(process.env.XA ? [process.env.XA] : []), SELF, 'worker', JSON.stringify(cfg)], {
     cwd: ROOT,
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    stdio: ['ignore', process.env.XA ? 'inherit' : 'ignore', 'pipe', 'ipc'],
     detached: true,
   });
   live.add(child.pid);
@@ -257,7 +268,10 @@ function startChild(cfg, index, execArgv) {
     child.on('exit', (code, signal) => {
       live.delete(child.pid);
       w.exited = true;
-      reject(new Error(`worker process ${index + 1} of ${cfg.contender} exited (${code ?? signal})${stderr ? `:\n${stderr.slice(-1500)}` : ''}`));
+      const gone = () => reject(new Error(`worker process ${index + 1} of ${cfg.contender} exited (${code ?? signal})${stderr ? `:\n${stderr.slice(-1500)}` : ''}`));
+      // A process that sent "done" and exited: the message may still be on its way (it is read before the channel closes).
+      if (code === 0 && child.connected) child.once('disconnect', gone);
+      else gone();
     });
   });
   w.gone.catch(() => undefined);
@@ -324,7 +338,7 @@ function metricOf(scenario, t0, t1, records, total) {
 let seq = 0;
 
 /** One scenario for one contender with `workers` processes: its metric; throws if a check fails. */
-async function measure(contender, scenario, workers, { dbUrl, execArgv = [], batonOptions = BATON, shape = SHAPE }) {
+async function measure(contender, scenario, workers, { dbUrl, execArgv = [], batonOptions = contender === 'baton (default)' ? BATON_DEFAULT : BATON, shape = SHAPE }) {
   const schema = `bench_${scenario}_${seq++}`;
   const keys = keysOf(scenario, shape);
   const m = {
@@ -545,7 +559,7 @@ export async function benchPg({ rounds, log, table, median, failures, required =
     const tRows = CONTENDERS.map((c) => [
       c,
       ...WORKERS.map((n) => cell(med(c, 'throughput', n, 'rate'), fmtRate)),
-      ...WORKERS.map((n) => (c === 'baton' ? '-' : ratio(med('baton', 'throughput', n, 'rate'), med(c, 'throughput', n, 'rate')))),
+      ...WORKERS.map((n) => (c.startsWith('baton') ? '-' : ratio(med('baton', 'throughput', n, 'rate'), med(c, 'throughput', n, 'rate')))),
     ]);
     // Chain
     const cRows = CONTENDERS.map((c) => [
@@ -554,8 +568,8 @@ export async function benchPg({ rounds, log, table, median, failures, required =
       cell(med(c, 'chain', 1, 'p99'), fmtMs),
       cell(med(c, 'chain', 1, 'mean'), fmtMs),
       cell(med(c, 'chain', 1, 'ms'), (v) => `${(v / 1000).toFixed(2)} s`),
-      c === 'baton' ? '-' : ratio(med('baton', 'chain', 1, 'p50'), med(c, 'chain', 1, 'p50')),
-      c === 'baton' ? '-' : ratio(med('baton', 'chain', 1, 'p99'), med(c, 'chain', 1, 'p99')),
+      c.startsWith('baton') ? '-' : ratio(med('baton', 'chain', 1, 'p50'), med(c, 'chain', 1, 'p50')),
+      c.startsWith('baton') ? '-' : ratio(med('baton', 'chain', 1, 'p99'), med(c, 'chain', 1, 'p99')),
     ]);
     // Fan-out
     const fRows = CONTENDERS.map((c) => {
@@ -565,7 +579,7 @@ export async function benchPg({ rounds, log, table, median, failures, required =
         cell(med(c, 'fanout', 1, 'ms'), fmtMs),
         xs ? fmtMs(Math.min(...xs)) : '-',
         xs ? fmtMs(Math.max(...xs)) : '-',
-        c === 'baton' ? '-' : ratio(med('baton', 'fanout', 1, 'ms'), med(c, 'fanout', 1, 'ms')),
+        c.startsWith('baton') ? '-' : ratio(med('baton', 'fanout', 1, 'ms'), med(c, 'fanout', 1, 'ms')),
       ];
     });
 
@@ -582,10 +596,12 @@ export async function benchPg({ rounds, log, table, median, failures, required =
     const targets = [];
     for (const n of WORKERS) {
       const b = med('baton', 'throughput', n, 'rate');
+      const bd = med('baton (default)', 'throughput', n, 'rate');
       const t = med(GT, 'throughput', n, 'rate');
       const d = med(GD, 'throughput', n, 'rate');
-      targets.push([`throughput, ${n} worker${n > 1 ? 's' : ''}: baton >= graphile-worker tuned`, cell(b, fmtRate), cell(t, fmtRate), ratio(b, t), verdict(b === undefined || t === undefined ? undefined : b >= t)]);
-      targets.push([`throughput, ${n} worker${n > 1 ? 's' : ''}: baton >= 10 x graphile-worker default`, cell(b, fmtRate), cell(d, fmtRate), ratio(b, d), verdict(b === undefined || d === undefined ? undefined : b >= 10 * d)]);
+      const workers = `${n} worker${n > 1 ? 's' : ''}`;
+      targets.push([`throughput, ${workers}: baton >= graphile-worker tuned`, cell(b, fmtRate), cell(t, fmtRate), ratio(b, t), verdict(b === undefined || t === undefined ? undefined : b >= t)]);
+      targets.push([`throughput, ${workers}: baton (default) >= 10 x graphile-worker default`, cell(bd, fmtRate), cell(d, fmtRate), ratio(bd, d), verdict(bd === undefined || d === undefined ? undefined : bd >= 10 * d)]);
     }
     for (const [field, limit, label] of [
       ['p50', 1 / 3, 'chain p50: baton <= 1/3 of graphile-worker'],
@@ -608,7 +624,7 @@ export async function benchPg({ rounds, log, table, median, failures, required =
     const setup = [
       ...(batonAtEnd !== batonAtStart ? [`**baton changed during the run** (rounds mix two builds): at the start ${batonAtStart}; at the end ${batonAtEnd}.`] : []),
       `${batonAtStart}, PostgreSQL ${db.version} (stock settings), Redis ${redis}; ${v('graphile-worker')}, ${v('pg-boss')}, ${v('bullmq')} (ioredis ${versions.ioredis}).`,
-      `baton: the Worker of dist/ as \`baton worker\` sets it up, concurrency ${BATON.concurrency}, lease ${BATON.leaseMs / 1000} s;`,
+      `baton: the Worker of dist/ as \`baton worker\` sets it up, concurrency ${BATON.concurrency} (claim-ahead at its default), lease ${BATON.leaseMs / 1000} s; baton (default): \`baton worker\` with no options;`,
       `graphile-worker tuned: concurrency ${GRAPHILE_TUNED.concurrency}, localQueue.size ${GRAPHILE_TUNED.preset.worker.localQueue.size}, default: no options (concurrency 1);`,
       `pg-boss: ${PGBOSS.loops} work() loops x batchSize ${PGBOSS.batchSize} per process, polling ${PGBOSS.pollingIntervalSeconds} s; BullMQ: concurrency ${BULLMQ.concurrency}.`,
       `Start-up is not timed (workers connect, then all start at once); every job's call is checked to happen exactly once. See bench/pg.mjs.`,
@@ -686,6 +702,7 @@ async function runOne(argv) {
     options: {
       workers: { type: 'string' },
       concurrency: { type: 'string' },
+      'claim-ahead': { type: 'string' },
       shape: { type: 'string' },
       profile: { type: 'string' },
       sql: { type: 'boolean', default: false },
@@ -693,7 +710,7 @@ async function runOne(argv) {
   });
   const [, scenario, contender] = positionals;
   if (!['throughput', 'chain', 'fanout'].includes(scenario) || !CONTENDERS.includes(contender)) {
-    process.stderr.write(`usage: node bench/pg.mjs run throughput|chain|fanout CONTENDER [--workers N] [--concurrency N] [--shape RxS] [--profile DIR] [--sql]\n  CONTENDER: ${CONTENDERS.join(', ')}\n`);
+    process.stderr.write(`usage: node bench/pg.mjs run throughput|chain|fanout CONTENDER [--workers N] [--concurrency N] [--claim-ahead N] [--shape RxS] [--profile DIR] [--sql]\n  CONTENDER: ${CONTENDERS.join(', ')}\n`);
     process.exit(2);
   }
   const log = (m) => process.stderr.write(`${m}\n`);
@@ -705,7 +722,11 @@ async function runOne(argv) {
       mkdirSync(values.profile, { recursive: true });
       execArgv.push('--cpu-prof', '--cpu-prof-dir', values.profile);
     }
-    const batonOptions = { ...BATON, ...(values.concurrency ? { concurrency: Number(values.concurrency) } : {}) };
+    const batonOptions = {
+      ...BATON,
+      ...(values.concurrency ? { concurrency: Number(values.concurrency) } : {}),
+      ...(values['claim-ahead'] ? { claimAhead: Number(values['claim-ahead']) } : {}),
+    };
     const workers = Number(values.workers ?? 1);
     const [runs, steps] = (values.shape ?? `${SHAPE.runs}x${SHAPE.steps}`).split('x').map(Number);
     if (!(runs >= 1 && steps >= 1)) throw new Error(`--shape must be RUNSxSTEPS (got ${values.shape})`);
@@ -720,7 +741,7 @@ async function runOne(argv) {
       process.stderr.write(`statements sent by the worker process(es) after "go": ${total} (${(total / jobs).toFixed(2)} per job)\n`);
       for (const [label, n] of sql) process.stderr.write(`${String(n).padStart(8)} ${(n / jobs).toFixed(3).padStart(7)}/job  ${label}\n`);
     }
-    process.stdout.write(JSON.stringify({ scenario, contender, workers, ...(scenario === 'throughput' ? { shape: `${runs}x${steps}` } : {}), ...(contender === 'baton' ? { concurrency: batonOptions.concurrency } : {}), ...metric }) + '\n');
+    process.stdout.write(JSON.stringify({ scenario, contender, workers, ...(scenario === 'throughput' ? { shape: `${runs}x${steps}` } : {}), ...(contender === 'baton' ? { concurrency: batonOptions.concurrency, claimAhead: batonOptions.claimAhead ?? 'default' } : {}), ...metric }) + '\n');
   } finally {
     await db.drop();
   }
