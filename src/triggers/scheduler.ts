@@ -68,6 +68,8 @@ export function catchUp(s: ScheduleDef, due: readonly number[], now: number, upS
 export class Scheduler {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
+  /** The look in progress, so stop() can wait for a fire it already claimed to be recorded. */
+  private looking: Promise<void> = Promise.resolve();
   private again = false;
   private stopped = false;
   private startedAt: number;
@@ -84,10 +86,12 @@ export class Scheduler {
     this.wake();
   }
 
-  stop(): void {
+  /** Claim nothing more; resolves once a fire already claimed has its run and its outcome written. */
+  stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
     for (const off of this.offs) off();
+    return this.looking;
   }
 
   /** Look now (a run ended, a schedule was paused, resumed or triggered). */
@@ -98,7 +102,7 @@ export class Scheduler {
       return;
     }
     this.running = true;
-    void this.tick()
+    this.looking = this.tick()
       .catch((error: unknown) => this.deps.onWarning?.(`schedules: ${(error as Error).message}`))
       .finally(() => {
         this.running = false;
@@ -137,6 +141,7 @@ export class Scheduler {
     let wakeAt = Number.POSITIVE_INFINITY;
     for (const { workflow, schedules } of this.deps.workflows) {
       for (const s of schedules) {
+        if (this.stopped) return;
         const state = states.get(`${workflow}\u0000${s.id}`);
         if (state?.paused) continue;
         // Never fired: nothing before this server's start is missed. Resumed: the paused time is not caught up.
@@ -160,6 +165,7 @@ export class Scheduler {
     const keep = new Set(catchUp(s, due, now, this.startedAt).fire);
     const store = this.deps.engine.store;
     for (const d of due) {
+      if (this.stopped) return;
       const fires = keep.has(d);
       if (!(await store.claimFire({ workflow, schedule: s.id, dueAt: d, claimedAt: now, outcome: fires ? 'firing' : 'skipped:catch-up', runId: null }))) continue;
       if (fires) await this.fire(workflow, s, d);

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FireRecord } from '../../src/core/schedule.js';
 import { PgStore } from '../../src/store/postgres/pg-store.js';
+import { fireRunId } from '../../src/triggers/fires.js';
 import { Sandbox, until } from '../helpers/cli.js';
 import { dropSchema, freshSchema, PG_URL } from '../helpers/postgres.js';
 
@@ -119,8 +120,11 @@ describe('schedules on two servers sharing PostgreSQL', () => {
       await Promise.all([x2.done, y2.done]);
       const report: string[] = [];
       for (const policy of Object.keys(policies) as Array<Facts['policy']>) {
-        const fires = (await store.listFires(`c-${policy}`, 'schedule-1', 10_000)).filter((f) => f.dueAt <= upTo);
-        const runIds = (await store.listRuns({ workflow: `c-${policy}`, limit: 10_000 })).map((r) => r.id);
+        const all = await store.listFires(`c-${policy}`, 'schedule-1', 10_000);
+        const fires = all.filter((f) => f.dueAt <= upTo);
+        // A due time between upTo and the servers' stop may still fire; its run is left out with its fire.
+        const late = new Set(all.filter((f) => f.dueAt > upTo).map((f) => fireRunId(`c-${policy}`, 'schedule-1', f.dueAt)));
+        const runIds = (await store.listRuns({ workflow: `c-${policy}`, limit: 10_000 })).map((r) => r.id).filter((id) => !late.has(id));
         const problems = check({ policy, fires, runIds, up: [[upFrom, downFrom], [downTo, upTo]], down: [downFrom, downTo] });
         report.push(...problems.map((p) => `c-${policy}: ${p}`));
         expect(fires.filter((f) => f.outcome === 'fired').length).toBeGreaterThan(8);

@@ -185,6 +185,38 @@ describe('Scheduler', () => {
     expect((await store.listFires('wf', 'e', 1))[0]).toMatchObject({ outcome: 'fired', runId: started[0]?.runId });
   });
 
+  it('stop claims nothing more, and resolves once the fire it is making has its run and its outcome', async () => {
+    let entered!: () => void;
+    const inSubmit = new Promise<void>((r) => (entered = r));
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const sch = new Scheduler({
+      engine: engine(),
+      workflows: [
+        { workflow: 'wf', schedules: [every()] },
+        { workflow: 'other', schedules: [every()] },
+      ],
+      submit: async (workflow) => {
+        entered();
+        await gate;
+        await store.createRun({ id: `r-${workflow}`, workflow, definition: { name: workflow, inputs: {}, env: {}, secrets: [], failFast: false, tasks: [] }, input: {}, steps: [{ id: 'a', dependsOn: [] }] }, null);
+        return `r-${workflow}`;
+      },
+      cancel: async () => undefined,
+    });
+    clock.advance(MIN);
+    sch.wake();
+    await inSubmit;
+    let settled = false;
+    const stopped = sch.stop().then(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(settled).toBe(false);
+    release();
+    await stopped;
+    expect((await store.listFires('wf', 'e', 10)).map((f) => [f.outcome, f.runId])).toEqual([['fired', 'r-wf']]);
+    expect(await store.listFires('other', 'e', 10)).toEqual([]);
+  });
+
   it('quiet hours: a fire in them is deferred to their end (the run is held), or skipped', async () => {
     // Every day 00:00-00:03 UTC is quiet.
     const window = { days: [], fromMin: 0, toMin: 3, timezone: 'UTC' };

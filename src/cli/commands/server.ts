@@ -190,14 +190,14 @@ their runs. On first start it makes an admin token and prints it once.
       ready = false;
       process.stderr.write(`baton server: draining: ${worker.busy} step(s) in hand may take ${grace / 1000}s to finish (again to stop now)\n`);
       // The API stays up while draining (/readyz says 503, so a balancer moves away); nothing new is claimed or fired.
-      scheduler.stop();
+      const fired = scheduler.stop();
       stop.abort();
       const timer = setTimeout(() => {
         process.stderr.write(`baton server: steps still running after ${grace / 1000}s; stopping (their leases lapse and another node runs them again)\n`);
         resolve();
       }, grace);
       timer.unref();
-      void working.then(() => {
+      void Promise.all([working, fired]).then(() => {
         clearTimeout(timer);
         resolve();
       });
