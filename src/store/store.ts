@@ -348,6 +348,15 @@ export interface Store {
    * With `worker`, that registered worker is also seen now, in the same round trip.
    */
   heartbeat(claims: readonly Claim[], leaseMs: number, worker?: string): Promise<Claim[]>;
+  /**
+   * Give back claims taken ahead and never started (a worker's local queue
+   * waited too long behind long steps): each step whose claim still holds is
+   * takeable at once by any worker, as if never claimed. Its attempt row goes
+   * and its attempt number is restored; its epoch stays advanced, so the
+   * claim given back can record nothing. History gets `step:returned`.
+   * Returns the claims given back (the others were lost, cancelled or ended).
+   */
+  returnClaims(claims: readonly Claim[]): Promise<Claim[]>;
 
   /**
    * The worker registry (core/workers). registerWorker records a worker as

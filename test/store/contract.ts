@@ -322,6 +322,37 @@ export function storeContract(backend: string, factory: StoreFactory, skip: Reco
       ]);
     });
 
+    t('claims given back are takeable at once, as if never claimed, and record nothing', async () => {
+      const run = `run${++n}`;
+      await store.createRun({ id: run, workflow: 'wf', definition: DEF, input: {}, steps: [{ id: 'a', dependsOn: [] }, { id: 'b', dependsOn: [] }, { id: 'c', dependsOn: [] }] }, null);
+      const [a, b, c] = (await claimAny(3)).sort((x, y) => x.stepId.localeCompare(y.stepId)) as [Claim, Claim, Claim];
+      // b fails and waits for a retry: its second claim is given back; c's lease lapses and another worker holds it.
+      await store.finishStep(b, { status: 'failed', exitCode: 1, error: 'boom', retryAt: clock.now() });
+      const [b2] = await claimAny(1);
+      expect(b2).toMatchObject({ stepId: 'b', attempt: 2 });
+      clock.advance(LEASE - 1000);
+      expect(await store.heartbeat([a, b2 as Claim], LEASE)).toEqual([]);
+      clock.advance(2000);
+      expect(await store.sweepExpired()).toBe(1);
+      const [c2] = await store.stepBatch({ finishes: [], claim: { owner: 'w:2', limit: 1, leaseMs: LEASE } }).then((r) => r.claims);
+      expect(c2).toMatchObject({ stepId: 'c', attempt: 2 });
+      const back = await store.returnClaims([a, b2 as Claim, c]);
+      expect(back.map((x) => x.stepId)).toEqual(['a', 'b']);
+      expect(await status(run)).toEqual({ a: 'ready', b: 'retrying', c: 'running' });
+      expect((await store.getSteps(run)).map((x) => [x.id, x.attempt, x.startedAt === null])).toEqual([['a', 0, true], ['b', 1, false], ['c', 2, false]]);
+      expect((await store.getAttempts(run, 'a')).length).toBe(0);
+      expect((await store.getAttempts(run, 'b')).map((x) => [x.attempt, x.status])).toEqual([[1, 'failed']]);
+      expect((await store.getEvents(run)).filter((e) => e.type === 'step:returned').map((e) => [e.stepId, e.attempt])).toEqual([['a', 1], ['b', 2]]);
+      // Given back again (or late): nothing; the old claims can record nothing, and their steps are claimed as before.
+      expect(await store.returnClaims([a])).toEqual([]);
+      expect(await store.finishStep(a, { status: 'succeeded', exitCode: 0 })).toMatchObject({ accepted: false });
+      const again = (await claimAny(5)).sort((x, y) => x.stepId.localeCompare(y.stepId));
+      expect(again.map((x) => `${x.stepId}/${x.attempt}`)).toEqual(['a/1', 'b/2']);
+      expect(again[0]?.epoch).toBeGreaterThan(a.epoch);
+      expect(await store.finishStep(again[0] as Claim, { status: 'succeeded', exitCode: 0 })).toMatchObject({ accepted: true, openSteps: 2 });
+      expect((await store.getAttempts(run, 'a')).map((x) => [x.attempt, x.status])).toEqual([[1, 'succeeded']]);
+    });
+
     t('a worker round trip records its outcomes and claims what they released, in one call', async () => {
       const submit = async (steps: NewStep[]) => {
         const id = `run${++n}`;

@@ -92,6 +92,27 @@ export async function stepBatch(q: Query, batch: StepBatch, now: number | null):
   };
 }
 
+/** Store.returnClaims: one statement; workers waiting for work are told (NOTIFY, delivered on commit). */
+export async function returnClaims(q: Query, claims: readonly Claim[], now: number | null): Promise<Claim[]> {
+  if (claims.length === 0) return [];
+  const rows = await q<{ run_id: string; id: string }>(
+    `WITH clock AS (SELECT COALESCE($1::bigint, (extract(epoch from clock_timestamp()) * 1000)::bigint) AS now),
+     back AS (
+       UPDATE steps s SET status = CASE WHEN s.failures > 0 THEN 'retrying' ELSE 'ready' END, attempt = s.attempt - 1,
+           lease_owner = NULL, lease_until = NULL, started_at = CASE WHEN s.attempt = 1 THEN NULL ELSE s.started_at END
+         FROM unnest($2::text[], $3::text[], $4::int[]) AS c(run_id, id, epoch)
+         WHERE s.run_id = c.run_id AND s.id = c.id AND s.epoch = c.epoch AND s.status = 'running'
+         RETURNING s.run_id, s.id, s.attempt + 1 AS attempt),
+     gone AS (DELETE FROM attempts a USING back b WHERE a.run_id = b.run_id AND a.step_id = b.id AND a.attempt = b.attempt),
+     ev AS (INSERT INTO events (run_id, at, type, step_id, attempt) SELECT b.run_id, (SELECT now FROM clock), 'step:returned', b.id, b.attempt FROM back b),
+     told AS (SELECT count(pg_notify('baton_changes', r.run_id)) AS n FROM (SELECT DISTINCT run_id FROM back) r)
+     SELECT b.run_id, b.id FROM back b, told`,
+    [now, claims.map((c) => c.runId), claims.map((c) => c.stepId), claims.map((c) => c.epoch)],
+  );
+  const back = new Set(rows.map((r) => `${r.run_id}\u0000${r.id}`));
+  return claims.filter((c) => back.has(`${c.runId}\u0000${c.stepId}`));
+}
+
 export async function leasedSteps(q: Query, owner: string): Promise<Claim[]> {
   const rows = await q<BatchRecord>(
     `SELECT run_id, id AS step_id, kind, attempt, epoch, failures, deps_not_ok, target FROM steps WHERE status = 'running' AND lease_owner = $1`,

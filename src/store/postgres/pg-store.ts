@@ -170,6 +170,10 @@ export class PgStore extends PgServerTables implements Store {
     return batch.heartbeat((sql, params) => this.db.q(sql, params), claims, leaseMs, this.options.clock?.now() ?? null, worker);
   }
 
+  returnClaims(claims: readonly Claim[]): Promise<Claim[]> {
+    return batch.returnClaims((sql, params) => this.db.q(sql, params), claims, this.options.clock?.now() ?? null);
+  }
+
   /** One statement, one round trip, one commit (the function baton_finish, migration 0003). */
   finishStep(claim: Claim, outcome: AttemptOutcome): Promise<FinishResult> {
     return batch.finishStep((sql, params) => this.db.q(sql, params), claim, outcome, this.options.clock?.now() ?? null);

@@ -43,6 +43,7 @@ import { migrate } from './migrate.js';
 import { SqliteServerTables } from './server-tables.js';
 import { likeEscape, RUN_COLUMNS, STEP_COLUMNS, toAttempt, toEvent, toLog, toRun, toStep, type AttemptRecord, type EventRecord, type LogRecord, type RunRecord, type StepRecord } from '../rows.js';
 import { BEAT_WORKER_SQL } from '../worker-rows.js';
+import { returnClaims } from './returns.js';
 import { Transitions } from './transitions.js';
 import { WalSync } from './wal-sync.js';
 
@@ -188,6 +189,10 @@ export class SqliteStore extends SqliteServerTables implements Store {
       if (worker !== undefined) this.db.prepare(BEAT_WORKER_SQL).run(this.clock.now(), worker);
       return this.transitions.heartbeat(claims, leaseMs);
     });
+  }
+
+  returnClaims(claims: readonly Claim[]): Promise<Claim[]> {
+    return this.tx.write(() => returnClaims(this.db, claims, (...a) => this.transitions.event(...a)));
   }
 
   finishStep(claim: Claim, outcome: AttemptOutcome): Promise<FinishResult> {
