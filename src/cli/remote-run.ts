@@ -163,6 +163,11 @@ export class RemoteRun implements EventSource {
       this.emitter.emit('step:started', { runId: this.runId, stepId, kind: this.kinds.get(stepId) ?? kindOf(stepId), attempt: e.attempt ?? 0, at: e.at });
       return;
     }
+    if (e.type === 'step:returned') {
+      const line = 'given back to the store: it waited too long for a slot behind long steps; any worker may take it';
+      this.emitter.emit('step:log', { runId: this.runId, stepId, attempt: e.attempt ?? 0, stream: 'system', line, at: e.at });
+      return;
+    }
     const status = e.type.slice('step:'.length) as StepStatus;
     if (!['succeeded', 'failed', 'retrying', 'skipped'].includes(status)) return;
     const finished: EngineEventMap['step:finished'] = {

@@ -14,7 +14,8 @@
  * either starves fast jobs or hoards slow ones.
  *
  * A step claimed ahead is leased (heartbeats extend it) and counted as
- * started in the store from its claim; it waits at most about one round trip.
+ * started in the store from its claim; it waits about one round trip, and
+ * goes back to the store if its wait runs long (give-back.ts).
  */
 
 /** Weight of the newest sample in the moving averages. */
@@ -25,6 +26,8 @@ const SHORTEST_STEP_MS = 0.05;
 export class ClaimAhead {
   private tripMs: number | undefined;
   private stepMs: number | undefined;
+  /** Slots held by steps running long (give-back.ts): they free nothing during a round trip. */
+  stuck = 0;
 
   /** `max`: the most steps held beyond the concurrency (0 turns claiming ahead off). */
   constructor(
@@ -45,7 +48,8 @@ export class ClaimAhead {
   /** Steps to hold beyond the concurrency now. */
   get extra(): number {
     if (this.max === 0 || this.tripMs === undefined || this.stepMs === undefined) return 0;
-    const wanted = (this.concurrency * this.tripMs) / Math.max(this.stepMs, SHORTEST_STEP_MS);
+    const turning = Math.max(0, this.concurrency - this.stuck);
+    const wanted = (turning * this.tripMs) / Math.max(this.stepMs, SHORTEST_STEP_MS);
     return Math.min(this.max, Math.floor(wanted));
   }
 }

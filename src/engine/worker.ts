@@ -15,14 +15,13 @@
  *
  * Code runs are taken whole (worker-code-runs.ts).
  */
-import { formatDuration } from '../core/duration.js';
 import type { WorkflowDef } from '../core/model.js';
 import type { AttemptOutcome, Claim, FinishResult } from '../store/store.js';
 import type { Engine } from './engine.js';
-import { settleRun } from './settle.js';
 import { SlotPools } from './slot-pool.js';
 import { stepFinished } from './step-event.js';
 import { ClaimAhead } from './claim-ahead.js';
+import { giveBack, overdue, type Held } from './give-back.js';
 import { DueTimer } from './wakeup.js';
 import { WorkerRegistration } from './worker-registration.js';
 import { WorkerCodeRuns } from './worker-code-runs.js';
@@ -36,6 +35,8 @@ export interface WorkerOptions {
    * shorter than a round trip to the store (claim-ahead.ts); 0 turns it off.
    */
   claimAhead?: number;
+  /** A step claimed ahead that waits this long for a slot goes back to the store for any worker (give-back.ts). */
+  claimAheadTtlMs?: number;
   leaseMs?: number;
   heartbeatMs?: number;
   sweepMs?: number;
@@ -51,10 +52,6 @@ export interface WorkerOptions {
   identity?: { host?: string; pid?: number; version?: string };
 }
 
-interface Running {
-  claim: Claim;
-  abort: AbortController;
-}
 
 interface Finished {
   claim: Claim;
@@ -63,7 +60,7 @@ interface Finished {
 }
 
 /** What `baton worker` runs with unless told otherwise. */
-export const WORKER_DEFAULTS = { concurrency: 8, claimAhead: 500, leaseMs: 30_000, sweepMs: 5000 } as const;
+export const WORKER_DEFAULTS = { concurrency: 8, claimAhead: 500, claimAheadTtlMs: 250, leaseMs: 30_000, sweepMs: 5000 } as const;
 
 /** Round trips to the store in flight at once: while one commits, the next is on its way. */
 const PIPELINE = 2;
@@ -72,7 +69,7 @@ const keyOf = (c: Claim) => `${c.runId}\u0000${c.stepId}`;
 
 export class Worker {
   /** Steps in hand: claimed ahead and waiting for a slot, executing, or ended and waiting for their outcome to be recorded. */
-  private readonly running = new Map<string, Running>();
+  private readonly running = new Map<string, Held>();
   /** The worker's slots (one pool of `concurrency`): steps claimed ahead wait here for one. */
   private readonly slots = new SlotPools();
   private readonly ahead: ClaimAhead;
@@ -93,6 +90,7 @@ export class Worker {
   private stopping = false;
   private readonly due: DueTimer;
   private readonly leaseMs: number;
+  private readonly ttlMs: number;
   private idleWaiters: Array<() => void> = [];
   private readonly registration: WorkerRegistration;
 
@@ -101,6 +99,7 @@ export class Worker {
     private readonly opts: WorkerOptions,
   ) {
     this.leaseMs = opts.leaseMs ?? WORKER_DEFAULTS.leaseMs;
+    this.ttlMs = opts.claimAheadTtlMs ?? WORKER_DEFAULTS.claimAheadTtlMs;
     this.contexts = new WorkerRunContexts(engine, { concurrency: opts.concurrency, secretsFor: opts.secretsFor });
     this.ahead = new ClaimAhead(opts.concurrency, opts.claimAhead ?? WORKER_DEFAULTS.claimAhead);
     this.due = new DueTimer(engine.timerSource, () => this.pump());
@@ -128,6 +127,7 @@ export class Worker {
     }, this.opts.pollMs ?? 2000);
     const beat = setInterval(() => void this.heartbeat(), this.opts.heartbeatMs ?? Math.max(500, Math.floor(this.leaseMs / 3)));
     const sweep = setInterval(() => void this.sweep(), this.opts.sweepMs ?? WORKER_DEFAULTS.sweepMs);
+    const giving = setInterval(() => void this.giveBack(), this.ttlMs / 2);
     void this.sweep();
     this.pump();
     this.codeRuns.pump();
@@ -139,8 +139,11 @@ export class Worker {
     clearInterval(poll);
     clearInterval(beat);
     clearInterval(sweep);
+    clearInterval(giving);
     this.due.clear();
     unwatch();
+    // What waits for a slot goes to other workers now rather than after the steps running here.
+    await this.giveBack(0);
     await this.drained();
     await this.codeRuns.release();
     await this.registration.stop();
@@ -277,11 +280,11 @@ export class Worker {
         const reason = `failFast: task ${claim.stepId} failed`;
         this.later(async () => {
           await this.engine.store.cancelSteps(claim.runId, reason);
-          await this.settle(claim.runId, ctx, { kind: 'failed', reason });
+          await this.contexts.settle(claim.runId, ctx, { kind: 'failed', reason });
         });
       } else if (r.openSteps === 0) done.set(claim.runId, ctx);
     });
-    for (const [runId, ctx] of done) this.later(() => this.settle(runId, ctx, undefined));
+    for (const [runId, ctx] of done) this.later(() => this.contexts.settle(runId, ctx, undefined));
   }
 
   private later(fn: () => Promise<void>): void {
@@ -296,21 +299,41 @@ export class Worker {
 
   /** A step claimed: run when a slot is free (at once, unless it was claimed ahead). */
   private start(claim: Claim): void {
-    const held: Running = { claim, abort: new AbortController() };
+    const held: Held = { claim, abort: new AbortController(), claimedAt: performance.now() };
     this.running.set(keyOf(claim), held);
     void this.slots.acquire('steps', this.opts.concurrency, held.abort.signal).then(
       (release) => this.launch(held, release),
-      () => this.launch(held, undefined),
+      () => (held.returning ? undefined : this.launch(held, undefined)),
     );
   }
 
+  /**
+   * Steps claimed ahead that waited `wait` ms for a slot go back to the store
+   * for any worker (give-back.ts). One the store does not take back (its
+   * lease was lost, its run cancelled), or that a failed call may not have
+   * given back, is dropped all the same: it never ran here, and a lease left
+   * lapses into a crashed attempt the sweeper retries.
+   */
+  private async giveBack(wait = this.ttlMs): Promise<void> {
+    const { late, stuck } = overdue(this.running.values(), performance.now(), this.ttlMs, wait);
+    this.ahead.stuck = stuck;
+    if (late.length === 0) return;
+    await giveBack(this.engine.store, late, (m) => this.warn(m));
+    for (const h of late) this.running.delete(keyOf(h.claim));
+    this.pump();
+    this.checkIdle();
+  }
+
   /** Without a slot (`release` undefined) the step's lease was lost while it waited: it is not run, and the store refuses its outcome. */
-  private launch({ claim, abort }: Running, release: (() => void) | undefined): void {
+  private launch(held: Held, release: (() => void) | undefined): void {
+    const { claim, abort } = held;
     const began = performance.now();
+    held.startedAt = began;
     const done = release
       ? this.execute(claim, abort.signal)
       : Promise.resolve<Finished>({ claim, ctx: undefined, outcome: { status: 'failed', error: 'lease lost before the step started' } });
     void done.then((f) => {
+      held.ended = true;
       if (release) {
         release();
         this.ahead.stepTook(performance.now() - began);
@@ -335,15 +358,6 @@ export class Worker {
       return { claim, ctx, outcome };
     } finally {
       ctx.users--;
-    }
-  }
-
-  private async settle(runId: string, ctx: RunContext, ending: Parameters<typeof settleRun>[3]): Promise<void> {
-    const settled = await settleRun(this.engine.store, runId, ctx.rollbackTasks, ending);
-    if (settled.status !== undefined) {
-      this.engine.report('run:finished', { runId, status: settled.status, error: settled.error });
-      this.contexts.drop(runId);
-      if (ctx.users === 0) await ctx.outputs.remove();
     }
   }
 
@@ -372,23 +386,14 @@ export class Worker {
     this.pump();
     try {
       if ((await this.engine.store.sweepExpired()) > 0) this.pump();
-      for (const runId of await this.engine.store.overdueRuns(this.engine.clockNow, 20)) await this.timeOut(runId);
+      for (const runId of await this.engine.store.overdueRuns(this.engine.clockNow, 20)) await this.contexts.timeOut(runId);
       for (const runId of await this.engine.store.unsettledRuns(20, this.engine.clockNow - this.leaseMs)) {
         const ctx = await this.contexts.get(runId);
-        if (ctx) await this.settle(runId, ctx, undefined);
+        if (ctx) await this.contexts.settle(runId, ctx, undefined);
       }
     } catch (error) {
       this.warn(`sweep failed: ${(error as Error).message}`);
     }
-  }
-
-  /** A run past its timeout: its open steps are cancelled (running ones stop where they run), then it settles timed_out (rollbacks first). */
-  private async timeOut(runId: string): Promise<void> {
-    const ctx = await this.contexts.get(runId);
-    if (!ctx) return;
-    const reason = `run timed out after ${formatDuration(ctx.def.timeoutMs ?? 0)}`;
-    await this.engine.store.cancelSteps(runId, reason);
-    await this.settle(runId, ctx, { kind: 'timed_out', reason });
   }
 
   private isIdle(): boolean {

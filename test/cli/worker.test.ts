@@ -144,7 +144,8 @@ describe('baton worker on PostgreSQL', () => {
     );
     const tasks = Array.from({ length: 60 }, (_, i) => ({ id: `t${i}`, function: `${module}#step` }));
     const file = box.write('queued.json', JSON.stringify({ name: 'queued', tasks }));
-    const w = box.start(['worker', '--db', DB, '--concurrency', '1', '--claim-ahead', '20'], { WORKER_NAME: 'a' });
+    // They would go back to the store after --claim-ahead-ttl: longer than the test here.
+    const w = box.start(['worker', '--db', DB, '--concurrency', '1', '--claim-ahead', '20', '--claim-ahead-ttl', '30s'], { WORKER_NAME: 'a' });
     workers.push(w.child);
     const runId = (await box.run(['run', file, '--db', DB, '--detach'])).stdout.trim();
     await until(() => box.lines('effects.txt').includes('t10'), 15_000);
@@ -158,6 +159,59 @@ describe('baton worker on PostgreSQL', () => {
     // Some steps after t10 were claimed (an attempt begun in the store) but never ran.
     const claimedAhead = run.steps.filter((s) => Number(s.id.slice(1)) > 10 && s.attempts > 0);
     expect(claimedAhead.length).toBeGreaterThan(0);
+  }, 40_000);
+
+  it('steps claimed ahead that wait behind a long step go back to the store, and another worker runs them', async () => {
+    box = new Sandbox();
+    // As above, t10 holds worker a's only slot for 3 s with steps claimed
+    // ahead behind it; worker b starts then. What a claimed goes back after
+    // --claim-ahead-ttl (250ms), and b runs it long before t10 ends.
+    const effects = box.write('effects.txt', '');
+    const module = box.write(
+      'steps.mjs',
+      [
+        "import { appendFileSync } from 'node:fs';",
+        'export async function step(_input, ctx) {',
+        `  appendFileSync(${JSON.stringify(effects)}, ctx.stepId + ' ' + process.env.WORKER_NAME + '\\n');`,
+        "  if (ctx.stepId === 't10') await new Promise((resolve) => setTimeout(resolve, 3000));",
+        '}',
+        '',
+      ].join('\n'),
+    );
+    const tasks = Array.from({ length: 60 }, (_, i) => ({ id: `t${i}`, function: `${module}#step` }));
+    const file = box.write('given-back.json', JSON.stringify({ name: 'given-back', tasks }));
+    const a = box.start(['worker', '--db', DB, '--concurrency', '1', '--claim-ahead', '20'], { WORKER_NAME: 'a' });
+    workers.push(a.child);
+    // Followed as it goes: the follower says which steps went back.
+    const follow = box.start(['run', file, '--db', DB]);
+    await until(() => box.lines('effects.txt').includes('t10 a'), 15_000);
+    const b = box.start(['worker', '--db', DB, '--concurrency', '1', '--claim-ahead', '0'], { WORKER_NAME: 'b' });
+    workers.push(b.child);
+    await until(() => box.lines('effects.txt').length === 60, 15_000);
+    const late = box.lines('effects.txt').filter((l) => Number(l.split(' ')[0]?.slice(1)) > 10);
+    expect(late).toHaveLength(49);
+    // All of them on b, while a's slot was still held by t10.
+    expect(late.filter((l) => !l.endsWith(' b'))).toEqual([]);
+    expect((await follow.done).code).toBe(0);
+    expect(follow.output()).toMatch(/\[t1\d\] given back to the store/);
+    const store = new PgStore({ url: PG_URL, schema });
+    try {
+      const runId = (await store.listRuns({ workflow: 'given-back', limit: 1 }))[0]?.id as string;
+      for (let i = 0; (await store.getRun(runId))?.status !== 'succeeded'; i++) {
+        if (i > 200) throw new Error('the run did not succeed');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const returned = (await store.getEvents(runId)).filter((e) => e.type === 'step:returned');
+      // Given back once: while t10 holds its slot, a claims nothing more ahead.
+      expect(returned.length).toBeGreaterThan(0);
+      expect(returned.length).toBeLessThanOrEqual(20);
+      // A step given back keeps its one attempt: the one that ran.
+      for (const e of returned) expect((await store.getAttempts(runId, e.stepId as string)).map((x) => x.status)).toEqual(['succeeded']);
+    } finally {
+      await store.close();
+      for (const w of [a, b]) w.child.kill('SIGTERM');
+      await Promise.all([a.done, b.done]);
+    }
   }, 40_000);
 
   it('claims nothing ahead while its steps are longer than a round trip', async () => {

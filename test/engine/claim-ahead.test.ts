@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ClaimAhead } from '../../src/engine/claim-ahead.js';
+import { overdue, type Held } from '../../src/engine/give-back.js';
 
 describe('ClaimAhead', () => {
   it('claims nothing ahead until both a round trip and a step have been measured', () => {
@@ -42,5 +43,31 @@ describe('ClaimAhead', () => {
     a.tripTook(3);
     a.stepTook(0.01);
     expect(a.extra).toBe(0);
+  });
+
+  it('plans for the slots still turning over: stuck ones free nothing', () => {
+    const a = new ClaimAhead(4, 500);
+    a.tripTook(2);
+    a.stepTook(1);
+    expect(a.extra).toBe(8);
+    a.stuck = 3;
+    expect(a.extra).toBe(2);
+    a.stuck = 4;
+    expect(a.extra).toBe(0);
+  });
+});
+
+describe('overdue (give-back)', () => {
+  const held = (claimedAt: number, more: Partial<Held> = {}): Held =>
+    ({ claim: { runId: 'r', stepId: String(claimedAt), kind: 'task', attempt: 1, epoch: 1, failures: 0, depsNotOk: 0 }, abort: new AbortController(), claimedAt, ...more });
+
+  it('finds the steps that waited for a slot too long, and counts slots held by one step for half that', () => {
+    const waiting = held(0);
+    const fresh = held(900);
+    const { late, stuck } = overdue([waiting, fresh, held(0, { returning: true }), held(0, { startedAt: 800 }), held(0, { startedAt: 900 }), held(0, { startedAt: 100, ended: true })], 1000, 250);
+    expect(late).toEqual([waiting]);
+    expect(stuck).toBe(1);
+    // Stopping: every step waiting goes back.
+    expect(overdue([waiting, fresh], 1000, 250, 0).late).toEqual([waiting, fresh]);
   });
 });

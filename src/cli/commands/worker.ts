@@ -12,7 +12,7 @@ import { EXIT, UsageError } from '../exit.js';
 import { buildEngine, homeDir, openStore, startSpawner } from '../home.js';
 import { packageVersion } from '../version.js';
 
-const SYNOPSIS = 'baton worker [--db URL] [--concurrency N] [--claim-ahead N] [--lease 30s] [--heartbeat 10s] [--sweep 5s]';
+const SYNOPSIS = 'baton worker [--db URL] [--concurrency N] [--claim-ahead N] [--claim-ahead-ttl 250ms] [--lease 30s] [--heartbeat 10s] [--sweep 5s]';
 
 function ms(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
@@ -28,6 +28,7 @@ export async function main(argv: string[]): Promise<number> {
       ...COMMON_OPTIONS,
       concurrency: { type: 'string', short: 'c' },
       'claim-ahead': { type: 'string' },
+      'claim-ahead-ttl': { type: 'string' },
       lease: { type: 'string' },
       heartbeat: { type: 'string' },
       sweep: { type: 'string' },
@@ -44,15 +45,16 @@ Runs are submitted with "baton run FILE --db URL --detach" (or followed without 
   -c, --concurrency N   steps at once (default ${WORKER_DEFAULTS.concurrency})
       --claim-ahead N   at most N steps claimed beyond --concurrency, waiting here for a slot
                         (default ${WORKER_DEFAULTS.claimAhead}). Only steps shorter than a round trip to the store
-                        are claimed ahead, about what the slots finish during one; 0: never.
-                        Lower it for work that mixes steps of microseconds with steps of minutes:
-                        steps claimed ahead wait here behind long ones
+                        are claimed ahead, about what the slots finish during one; 0: never
+      --claim-ahead-ttl D  a step claimed ahead that waits this long for a slot (the slots took
+                        long steps) goes back to the store for any worker (default 250ms)
       --lease D         how long a claim holds without a heartbeat (default 30s)
       --heartbeat D     how often leases are extended (default a third of --lease)
       --sweep D         how often expired leases are returned to ready (default 5s)`);
   }
   const concurrency = positiveInt(values.concurrency, '--concurrency') ?? WORKER_DEFAULTS.concurrency;
   const claimAhead = wholeNumber(values['claim-ahead'], '--claim-ahead') ?? WORKER_DEFAULTS.claimAhead;
+  const claimAheadTtlMs = ms(values['claim-ahead-ttl'], '--claim-ahead-ttl') ?? WORKER_DEFAULTS.claimAheadTtlMs;
   const leaseMs = ms(values.lease, '--lease') ?? WORKER_DEFAULTS.leaseMs;
   const heartbeatMs = ms(values.heartbeat, '--heartbeat') ?? Math.max(100, Math.floor(leaseMs / 3));
   const sweepMs = ms(values.sweep, '--sweep') ?? WORKER_DEFAULTS.sweepMs;
@@ -70,6 +72,7 @@ Runs are submitted with "baton run FILE --db URL --detach" (or followed without 
   const worker = new Worker(engine, {
     concurrency,
     claimAhead,
+    claimAheadTtlMs,
     leaseMs,
     heartbeatMs,
     sweepMs,
