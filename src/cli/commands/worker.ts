@@ -46,7 +46,8 @@ Runs are submitted with "baton run FILE --db URL --detach" (or followed without 
       --claim-ahead N   at most N steps claimed beyond --concurrency, waiting here for a slot
                         (default ${WORKER_DEFAULTS.claimAhead}). Only steps shorter than a round trip to the store
                         are claimed ahead, about what the slots finish during one; 0: never
-      --claim-ahead-ttl D  a step claimed ahead that waits this long for a slot (the slots took
+      --claim-ahead-ttl D
+                        a step claimed ahead that waits this long for a slot (the slots took
                         long steps) goes back to the store for any worker (default 250ms)
       --lease D         how long a claim holds without a heartbeat (default 30s)
       --heartbeat D     how often leases are extended (default a third of --lease)
