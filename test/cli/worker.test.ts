@@ -122,7 +122,11 @@ describe('baton worker on PostgreSQL', () => {
     expect(ran).toHaveLength(200);
     expect(mostAtOnce(ran)).toBeLessThanOrEqual(2);
     expect(held).toBeGreaterThan(2);
-    expect(held).toBeLessThanOrEqual(12);
+    // The worker holds at most 2 + 10. A span ends when the step's outcome
+    // commits, and an outcome on its way no longer holds a slot in the
+    // worker, so the store may see up to as many again (12 here on a quiet
+    // machine, 14 under CI's load; some 80 with the cap ignored).
+    expect(held).toBeLessThanOrEqual(2 * (2 + 10));
   }, 30_000);
 
   it('steps claimed ahead of a cancelled run never run', async () => {
