@@ -167,7 +167,7 @@ describe('baton worker on PostgreSQL', () => {
 
   it('steps claimed ahead that wait behind a long step go back to the store, and another worker runs them', async () => {
     box = new Sandbox();
-    // As above, t10 holds worker a's only slot for 3 s with steps claimed
+    // As above, t10 holds worker a's only slot (for 5 s) with steps claimed
     // ahead behind it; worker b starts then. What a claimed goes back after
     // --claim-ahead-ttl (250ms), and b runs it long before t10 ends.
     const effects = box.write('effects.txt', '');
@@ -177,7 +177,7 @@ describe('baton worker on PostgreSQL', () => {
         "import { appendFileSync } from 'node:fs';",
         'export async function step(_input, ctx) {',
         `  appendFileSync(${JSON.stringify(effects)}, ctx.stepId + ' ' + process.env.WORKER_NAME + '\\n');`,
-        "  if (ctx.stepId === 't10') await new Promise((resolve) => setTimeout(resolve, 3000));",
+        "  if (ctx.stepId === 't10') await new Promise((resolve) => setTimeout(resolve, 5000));",
         '}',
         '',
       ].join('\n'),
