@@ -47,6 +47,28 @@ async function runOnOneWorker(args: string[], file: string): Promise<RunJson> {
   return JSON.parse(r.stdout) as RunJson;
 }
 
+/**
+ * 60 short function steps t0-t59 for a worker of one slot that claims
+ * ahead, except t10, which holds the slot for `holdMs` while the steps
+ * claimed after it wait. Each appends "step worker" to effects.txt.
+ */
+function behindLongStep(name: string, holdMs: number): string {
+  const effects = box.write('effects.txt', '');
+  const module = box.write(
+    'steps.mjs',
+    [
+      "import { appendFileSync } from 'node:fs';",
+      'export async function step(_input, ctx) {',
+      `  appendFileSync(${JSON.stringify(effects)}, ctx.stepId + ' ' + process.env.WORKER_NAME + '\\n');`,
+      `  if (ctx.stepId === 't10') await new Promise((resolve) => setTimeout(resolve, ${holdMs}));`,
+      '}',
+      '',
+    ].join('\n'),
+  );
+  const tasks = Array.from({ length: 60 }, (_, i) => ({ id: `t${i}`, function: `${module}#step` }));
+  return box.write(`${name}.json`, JSON.stringify({ name, tasks }));
+}
+
 /** The most spans [start, end] open at one time (one ending as another starts at the same instant do not overlap). */
 function mostAtOnce<T extends number | bigint>(spans: ReadonlyArray<readonly [T, T]>): number {
   const marks = spans.flatMap(([a, b]) => [{ at: a, d: 1 }, { at: b, d: -1 }]);
@@ -131,35 +153,20 @@ describe('baton worker on PostgreSQL', () => {
 
   it('steps claimed ahead of a cancelled run never run', async () => {
     box = new Sandbox();
-    // Short function steps (so the worker claims ahead), then t10 holds the
-    // only slot for 3 s while the steps claimed after it wait; the run is
-    // cancelled meanwhile.
-    const effects = box.write('effects.txt', '');
-    const module = box.write(
-      'steps.mjs',
-      [
-        "import { appendFileSync } from 'node:fs';",
-        'export async function step(_input, ctx) {',
-        `  appendFileSync(${JSON.stringify(effects)}, ctx.stepId + '\\n');`,
-        "  if (ctx.stepId === 't10') await new Promise((resolve) => setTimeout(resolve, 3000));",
-        '}',
-        '',
-      ].join('\n'),
-    );
-    const tasks = Array.from({ length: 60 }, (_, i) => ({ id: `t${i}`, function: `${module}#step` }));
-    const file = box.write('queued.json', JSON.stringify({ name: 'queued', tasks }));
+    // The run is cancelled while t10 holds the only slot.
+    const file = behindLongStep('queued', 3000);
     // They would go back to the store after --claim-ahead-ttl: longer than the test here.
     const w = box.start(['worker', '--db', DB, '--concurrency', '1', '--claim-ahead', '20', '--claim-ahead-ttl', '30s'], { WORKER_NAME: 'a' });
     workers.push(w.child);
     const runId = (await box.run(['run', file, '--db', DB, '--detach'])).stdout.trim();
-    await until(() => box.lines('effects.txt').includes('t10'), 15_000);
+    await until(() => box.lines('effects.txt').includes('t10 a'), 15_000);
     expect((await box.run(['cancel', runId, '--db', DB])).code).toBe(0);
     await new Promise((resolve) => setTimeout(resolve, 3500));
     w.child.kill('SIGTERM');
     await w.done;
     const run = await box.json<RunJson>(['show', runId, '--db', DB]);
     expect(run.status).toBe('cancelled');
-    expect(box.lines('effects.txt')).toEqual(Array.from({ length: 11 }, (_, i) => `t${i}`));
+    expect(box.lines('effects.txt')).toEqual(Array.from({ length: 11 }, (_, i) => `t${i} a`));
     // Some steps after t10 were claimed (an attempt begun in the store) but never ran.
     const claimedAhead = run.steps.filter((s) => Number(s.id.slice(1)) > 10 && s.attempts > 0);
     expect(claimedAhead.length).toBeGreaterThan(0);
@@ -167,23 +174,10 @@ describe('baton worker on PostgreSQL', () => {
 
   it('steps claimed ahead that wait behind a long step go back to the store, and another worker runs them', async () => {
     box = new Sandbox();
-    // As above, t10 holds worker a's only slot (for 5 s) with steps claimed
-    // ahead behind it; worker b starts then. What a claimed goes back after
-    // --claim-ahead-ttl (250ms), and b runs it long before t10 ends.
-    const effects = box.write('effects.txt', '');
-    const module = box.write(
-      'steps.mjs',
-      [
-        "import { appendFileSync } from 'node:fs';",
-        'export async function step(_input, ctx) {',
-        `  appendFileSync(${JSON.stringify(effects)}, ctx.stepId + ' ' + process.env.WORKER_NAME + '\\n');`,
-        "  if (ctx.stepId === 't10') await new Promise((resolve) => setTimeout(resolve, 5000));",
-        '}',
-        '',
-      ].join('\n'),
-    );
-    const tasks = Array.from({ length: 60 }, (_, i) => ({ id: `t${i}`, function: `${module}#step` }));
-    const file = box.write('given-back.json', JSON.stringify({ name: 'given-back', tasks }));
+    // Worker b starts while t10 holds worker a's only slot (for 5 s). What a
+    // claimed goes back after --claim-ahead-ttl (250ms), and b runs it long
+    // before t10 ends.
+    const file = behindLongStep('given-back', 5000);
     const a = box.start(['worker', '--db', DB, '--concurrency', '1', '--claim-ahead', '20'], { WORKER_NAME: 'a' });
     workers.push(a.child);
     // Followed as it goes: the follower says which steps went back.
