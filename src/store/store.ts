@@ -13,7 +13,10 @@ import type { FireOutcome, FireRecord, ScheduleState } from '../core/schedule.js
 import type { TokenRecord } from '../core/tokens.js';
 import type { RunDefinition } from '../core/workflow-code.js';
 import type { WorkerInfo, WorkerList } from '../core/workers.js';
-import type { AttemptStatus, RunStatus, StepKind, StepStatus } from '../core/states.js';
+import type { RunStatus, StepKind, StepStatus } from '../core/states.js';
+import type { RunRow, StepRow, AttemptRow, EventRow, LogLine, LogQuery, StoredLogLine, RunQuery, ListedRun } from './store-reads.js';
+
+export type { RunRow, StepRow, AttemptRow, EventRow, Stream, LogLine, LogQuery, StoredLogLine, RunQuery, ListedRun } from './store-reads.js';
 
 export interface NewStep {
   id: string;
@@ -98,117 +101,6 @@ export interface StepBatchResult {
   nextDue: number | null;
 }
 
-export interface RunRow {
-  id: string;
-  workflow: string;
-  status: RunStatus;
-  /** 1 for the first execution, +1 for each `retry`. */
-  runAttempt: number;
-  input: unknown;
-  definition: RunDefinition;
-  parentId: string | null;
-  /** A waiting code run's next due time. */
-  wakeAt: number | null;
-  /** A worker's run lease on a code run it executes (null: none, or driven by the process that started it). */
-  leaseUntil: number | null;
-  createdAt: number;
-  startedAt: number | null;
-  finishedAt: number | null;
-  owner: string | null;
-  error: string | null;
-  thenStatus: RunStatus | null;
-  priority: number;
-  /** What started it: a person or client, a schedule, an event, or a parent run. */
-  trigger: RunTrigger;
-}
-
-export interface StepRow {
-  runId: string;
-  id: string;
-  kind: StepKind;
-  status: StepStatus;
-  attempt: number;
-  failures: number;
-  exitCode: number | null;
-  startedAt: number | null;
-  finishedAt: number | null;
-  readyAt: number | null;
-  outputs: Record<string, string>;
-  error: string | null;
-  /** Order in which steps succeeded (for rollback order); null if not succeeded. */
-  completedSeq: number | null;
-  dependsOn: string[];
-  target: string | null;
-  /** Code runs: the step's name (its id adds an occurrence suffix) and its journaled JSON result. */
-  name: string | null;
-  result: string | null;
-  /** The resource pool it takes a slot of. */
-  pool: string | null;
-}
-
-export interface AttemptRow {
-  runId: string;
-  stepId: string;
-  attempt: number;
-  status: AttemptStatus;
-  startedAt: number;
-  finishedAt: number | null;
-  exitCode: number | null;
-  error: string | null;
-  owner: string;
-}
-
-export interface EventRow {
-  runId: string;
-  seq: number;
-  at: number;
-  type: string;
-  stepId: string | null;
-  attempt: number | null;
-  data: Record<string, unknown> | null;
-}
-
-export type Stream = 'stdout' | 'stderr' | 'system';
-
-export interface LogLine {
-  runId: string;
-  stepId: string;
-  attempt: number;
-  stream: Stream;
-  at: number;
-  line: string;
-}
-
-export interface LogQuery {
-  runId: string;
-  stepId?: string;
-  attempt?: number;
-  afterSeq?: number;
-  limit?: number;
-}
-
-export interface StoredLogLine extends LogLine {
-  seq: number;
-}
-
-export interface RunQuery {
-  workflow?: string;
-  status?: RunStatus;
-  limit?: number;
-  /** Runs created before this run id's creation (paging, newest first). */
-  before?: string;
-  /** Runs created at or after this time (ms since the epoch). */
-  since?: number;
-  /** Runs created before this time (ms since the epoch). */
-  until?: number;
-  /** Runs whose id starts with this text, or whose input's JSON contains it (case-insensitive). */
-  search?: string;
-  /** Runs started this way (see RunTrigger). */
-  trigger?: RunTrigger;
-}
-
-/** A run as lists show it. */
-export type ListedRun = RunRow;
 
 /** One journaled call of a code run (a row of its steps, read for replay). */
 export interface JournalEntry {
