@@ -33,6 +33,19 @@ function graph(n: number, command = 'echo "$BATON_TASK_ID $BATON_ATTEMPT $WORKER
   return box.write('graph.json', JSON.stringify({ name: 'spread', concurrency: 8, tasks }));
 }
 
+/** Resolves once the worker process `pid` is in the store's worker registry (it registers as it starts working). */
+async function registered(pid: number): Promise<void> {
+  const store = new PgStore({ url: PG_URL, schema });
+  try {
+    for (let i = 0; !(await store.listWorkers()).workers.some((w) => w.pid === pid); i++) {
+      if (i > 400) throw new Error(`worker ${pid} did not register`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  } finally {
+    await store.close();
+  }
+}
+
 /** Each step's span in the store: from its claim to its recorded outcome. */
 const heldSpans = (run: RunJson) => run.steps.map((s) => [Date.parse(s.startedAt ?? ''), Date.parse(s.finishedAt ?? '')] as const);
 
@@ -285,6 +298,8 @@ describe('baton worker on PostgreSQL', () => {
       ].join('\n'),
     );
     const w = worker('a', ['--sweep', '200ms']);
+    // The run's second counts from its submission: submitted once the worker is up (a loaded machine may take that long to start it).
+    await registered(w.child.pid as number);
     const r = await box.run(['run', file, '--db', DB]);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/run \S+ timed_out/);
