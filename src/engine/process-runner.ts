@@ -8,6 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import { LineSplitter } from './line-splitter.js';
+import { posixSpawn, type Launch, type Launched } from './posix-spawn.js';
 import { SlotPools } from './slot-pool.js';
 
 export interface ProcessSpec {
@@ -68,12 +69,7 @@ export function runProcess(spec: ProcessSpec): Promise<ProcessResult> {
       return;
     }
     const [file, args] = spec.command !== undefined ? ['/bin/sh', ['-c', spec.command]] : [spec.argv?.[0] ?? '', spec.argv?.slice(1) ?? []];
-    const child = spawn(file, args, {
-      cwd: spec.cwd,
-      env: spec.baseEnv ? layeredEnv(spec.baseEnv, spec.env) : spec.env,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = (posixSpawn() ?? nodeSpawn)(file, args, { cwd: spec.cwd, env: spec.baseEnv ? layeredEnv(spec.baseEnv, spec.env) : spec.env });
     let aborted = false;
     let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
     let killTimer: NodeJS.Timeout | undefined;
@@ -131,6 +127,10 @@ export function runProcess(spec: ProcessSpec): Promise<ProcessResult> {
     });
   });
 }
+
+/** child_process's spawn, set up as posix-spawn.ts sets up its children. */
+export const nodeSpawn: Launch = (file, args, opts): Launched =>
+  spawn(file, args, { cwd: opts.cwd, env: opts.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
 
 /**
  * `vars` over `base` without copying `base`: an object whose prototype is
