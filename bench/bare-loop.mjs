@@ -1,22 +1,42 @@
 // The floor for scheduling a task graph from Node: no store, no events, no
 // logs. Reads a bare JSON array of { id, command, dependsOn } (the file baton
 // runs), keeps an in-degree count per task and a ready queue, and runs up to N
-// commands at once, each spawned exactly the way baton's process runner does
+// commands at once, each spawned the way baton's process runner does
 // (src/engine/process-runner.ts): `/bin/sh -c CMD`, its own process group
 // (detached), stdio ['ignore', 'pipe', 'pipe'] with both pipes read, the group
 // signalled when the leader exits, done on 'close'.
 //
-//   node bench/bare-loop.mjs GRAPH.json N
+// LAUNCHER: `node` (the default) starts each command with child_process.spawn;
+// `posix` with baton's own launcher (dist/engine/posix-spawn.js, posix_spawn),
+// so the two loops show what the launcher saves and what baton's bookkeeping
+// costs on top of the same launcher.
+//
+//   node bench/bare-loop.mjs GRAPH.json N [node|posix]
 //
 // Exit code 0 when every task exited 0, 1 otherwise.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
-const [file, n] = process.argv.slice(2);
+const [file, n, launcher = 'node'] = process.argv.slice(2);
 const limit = Number(n);
-if (!file || !(limit >= 1)) {
-  process.stderr.write('usage: node bench/bare-loop.mjs GRAPH.json N\n');
+if (!file || !(limit >= 1) || !['node', 'posix'].includes(launcher)) {
+  process.stderr.write('usage: node bench/bare-loop.mjs GRAPH.json N [node|posix]\n');
   process.exit(2);
+}
+const launch = launcher === 'node' ? nodeSpawn : await posixLauncher();
+
+async function posixLauncher() {
+  const { posixSpawn } = await import('../dist/engine/posix-spawn.js');
+  const fast = posixSpawn();
+  if (!fast) {
+    process.stderr.write('bare-loop: posix_spawn is not available here (see src/engine/posix-spawn.ts)\n');
+    process.exit(2);
+  }
+  return fast;
+}
+
+function nodeSpawn(file, args, opts) {
+  return spawn(file, args, { ...opts, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 const tasks = JSON.parse(readFileSync(file, 'utf8'));
@@ -33,7 +53,7 @@ let failed = 0;
 
 function start(id) {
   running++;
-  const child = spawn('/bin/sh', ['-c', byId.get(id).command], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = launch('/bin/sh', ['-c', byId.get(id).command], { env: process.env });
   child.stdout.on('data', () => {});
   child.stderr.on('data', () => {});
   child.on('error', () => {}); // reported as a non-zero close below

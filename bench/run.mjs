@@ -7,7 +7,9 @@
 //              k-1; every command is `true`) run at N = 2 and N = 8 by
 //                baton (BATON_DURABILITY=full), baton (normal), both with a
 //                fresh --home per run, GNU make -j N (phony targets, recipe
-//                `@true`), and bench/bare-loop.mjs (the floor for Node).
+//                `@true`), and bench/bare-loop.mjs (the floor for Node) twice:
+//                with child_process.spawn, and with baton's own launcher
+//                (posix_spawn), which shows what baton's bookkeeping costs.
 //              Rounds are interleaved (round 1: every contender, round 2: ...)
 //              and each cell is the median of the rounds. Every run must exit
 //              0; each baton run is then checked, outside the timing, with
@@ -238,6 +240,7 @@ async function benchGraph() {
     ['baton (normal)', runBaton('normal')],
     ['make -j N', (n) => timed('make', 'make', ['-s', '-f', makefile, '-j', String(n), 'all'])],
     ['bare Node loop', (n) => timed('bare loop', process.execPath, [BARE, jsonFile, String(n)])],
+    ['bare loop, posix_spawn', (n) => timed('bare loop (posix_spawn)', process.execPath, [BARE, jsonFile, String(n), 'posix'])],
   ];
   const times = new Map(); // `${name}@${n}` -> ms[]
   for (let round = 0; round < ROUNDS; round++) {
@@ -248,7 +251,7 @@ async function benchGraph() {
         const { ms } = await run(n);
         const key = `${name}@${n}`;
         times.set(key, [...(times.get(key) ?? []), ms]);
-        log(`  round ${round + 1}/${ROUNDS}  N=${n}  ${name.padEnd(16)} ${sec(ms)}`);
+        log(`  round ${round + 1}/${ROUNDS}  N=${n}  ${name.padEnd(22)} ${sec(ms)}`);
       }
     }
   }
@@ -261,13 +264,13 @@ async function benchGraph() {
       rows.push([n, name, sec(median(xs)), sec(Math.min(...xs)), sec(Math.max(...xs)), `${(median(xs) / graph.length).toFixed(2)} ms`]);
     }
     for (const b of ['baton (durable)', 'baton (normal)']) {
-      ratios.push([n, b, (med(b) / med('bare Node loop')).toFixed(2), (med(b) / med('make -j N')).toFixed(2)]);
+      ratios.push([n, b, (med(b) / med('bare Node loop')).toFixed(2), (med(b) / med('bare loop, posix_spawn')).toFixed(2), (med(b) / med('make -j N')).toFixed(2)]);
     }
   }
   return [
     `### Graph scheduling: ${graph.length.toLocaleString('en')} tasks (10 layers of 100, 2 deps each, \`true\`), median of ${ROUNDS} interleaved rounds`,
     table(['>N', 'contender', '>median', '>min', '>max', '>per task'], rows),
-    table(['>N', 'baton', '>÷ bare loop', '>÷ make'], ratios),
+    table(['>N', 'baton', '>÷ bare Node loop', '>÷ bare loop, posix_spawn', '>÷ make'], ratios),
   ];
 }
 

@@ -63,9 +63,9 @@ export async function openStore(home: string, options: { mustExist?: boolean; db
 }
 
 /**
- * The engine for one CLI command. Commands are started from a small spawner
- * process (engine/spawner): fork() from this larger process costs several
- * times more. `close()` ends the spawner.
+ * The engine for one CLI command. Commands are started from a spawner
+ * process (engine/spawner), off this event loop, and ended with it if this
+ * process is killed. `close()` ends the spawner.
  */
 export async function buildEngine(
   store: Store,

@@ -1,15 +1,20 @@
 /**
  * @module engine/spawner/spawner-main
  * The spawner process: runs commands for the engine (process-runner.ts, one
- * process group each) and streams their lines back over IPC. It exists
- * because fork() costs grow with the parent's memory: forking from this small
- * process is several times cheaper than from the engine, and happens on
- * another core. When the engine goes away (even by kill -9) the IPC channel
- * closes, and every process group started here is ended.
+ * process group each) and streams their lines back over IPC. Starting
+ * processes and reading their pipes happens here, on another core than the
+ * engine's event loop (where posix_spawn is not available, forking from this
+ * small process is also several times cheaper than from the engine). When the
+ * engine goes away (even by kill -9) the IPC channel closes, and every process
+ * group started here is ended.
  */
+import { posixSpawn } from '../posix-spawn.js';
 import { runInPool } from '../process-runner.js';
 import { Outbox } from './outbox.js';
 import type { FromSpawner, ToSpawner } from './protocol.js';
+
+// Load the launcher now, while the engine starts, not on the first command.
+posixSpawn();
 
 const running = new Map<number, AbortController>();
 let baseEnv: Record<string, string> = {};
