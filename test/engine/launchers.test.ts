@@ -4,8 +4,10 @@
 // environment given, the working directory given; and report the same exit
 // codes, signals, output and start errors.
 import { mkdtempSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { posixSpawn, type Launch } from '../../src/engine/posix-spawn.js';
 import { nodeSpawn } from '../../src/engine/process-runner.js';
@@ -58,6 +60,13 @@ describe('posix_spawn launcher', () => {
   it('is what this machine uses (Linux, glibc, koffi loads): a silent fallback would hide a slow path', () => {
     expect(process.platform).toBe('linux');
     expect(fast).toBeDefined();
+  });
+
+  it('steps aside for child_process with BATON_SPAWN=node', () => {
+    const probe = `import('${pathToFileURL(resolve('dist/engine/posix-spawn.js')).href}').then((m) => process.stdout.write(String(m.posixSpawn() !== undefined)))`;
+    const ask = (env: NodeJS.ProcessEnv) => execFileSync(process.execPath, ['-e', probe], { env: { ...process.env, ...env } }).toString();
+    expect(ask({ BATON_SPAWN: 'node' })).toBe('false');
+    expect(ask({ BATON_SPAWN: '' })).toBe('true');
   });
 });
 
