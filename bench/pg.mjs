@@ -246,9 +246,9 @@ process.on('exit', () => {
 
 /** A worker process: ready, count (the jobs it has called so far), stop() -> { keys, times }. */
 function startChild(cfg, index, execArgv) {
-  const child = spawn(process.execPath, [...execArgv, ...(process.env.XA ? [process.env.XA] : []), SELF, 'worker', JSON.stringify(cfg)], {
+  const child = spawn(process.execPath, [...execArgv, SELF, 'worker', JSON.stringify(cfg)], {
     cwd: ROOT,
-    stdio: ['ignore', process.env.XA ? 'inherit' : 'ignore', 'pipe', 'ipc'],
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     detached: true,
   });
   live.add(child.pid);
