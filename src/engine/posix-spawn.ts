@@ -197,23 +197,28 @@ function launch(file: string, args: readonly string[], opts: { cwd?: string | un
   }
   envp.push(null);
   const out = fdPair(c);
-  const err = fdPair(c);
+  let err: [number, number];
+  try {
+    err = fdPair(c);
+  } catch (error) {
+    c.close(out[0]);
+    c.close(out[1]);
+    throw error;
+  }
   const child = new Child(out[0], err[0]);
   const path = resolveFile(file, opts.env.PATH);
   const actions = Buffer.alloc(FILE_ACTIONS_BYTES);
   c.faInit(actions);
   let failure = 0;
   try {
-    if (
-      c.faOpen(actions, 0, '/dev/null', 0, 0) !== 0 ||
-      c.faDup2(actions, out[1], 1) !== 0 ||
-      c.faDup2(actions, err[1], 2) !== 0 ||
-      (opts.cwd !== undefined && c.faChdir(actions, opts.cwd) !== 0)
-    ) {
-      failure = osConstants.errno.ENOMEM;
-    } else if (path === undefined) {
-      failure = osConstants.errno.ENOENT;
-    } else {
+    // Each returns 0 or an error number.
+    failure =
+      (c.faOpen(actions, 0, '/dev/null', 0, 0) as number) ||
+      (c.faDup2(actions, out[1], 1) as number) ||
+      (c.faDup2(actions, err[1], 2) as number) ||
+      (opts.cwd !== undefined ? (c.faChdir(actions, opts.cwd) as number) : 0);
+    if (failure === 0 && path === undefined) failure = osConstants.errno.ENOENT;
+    if (failure === 0) {
       const pid = new Int32Array(1);
       failure = c.spawn(pid, path, actions, c.attr, [...argv, null], envp) as number;
       if (failure === 0) {
