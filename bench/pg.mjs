@@ -37,7 +37,10 @@
 //               bulk. jobs/s = 20,000 / (time from "go" until the store says
 //               all are done: every run settled / no job left / all jobs
 //               completed), polled every 5 ms once the workers' counts (sent
-//               every 20 ms) add up.
+//               every 20 ms) add up. Also CPU per job over the same span: the
+//               worker processes' own (process.cpuUsage, every thread: JIT
+//               compiles and GC too) and the rest of the machine's (/proc/stat:
+//               the database or Redis, the bench itself).
 //   chain       500 sequential no-op steps, 1 worker process. baton: one run,
 //               each task depending on the previous; peers: each job enqueues
 //               the next as its last act. Hop = time between the calls of
@@ -70,7 +73,7 @@
 // One measurement by hand (prints one JSON line):
 //   node bench/pg.mjs run throughput|chain|fanout CONTENDER [--workers N] [--concurrency N] [--claim-ahead N] (baton's)
 //        [--shape RUNSxSTEPS (throughput; default 20x1000)]
-//        [--profile DIR (node --cpu-prof for every worker process, into DIR)]
+//        [--profile DIR (a CPU profile of every worker process from "go" to "stop", into DIR)]
 //        [--sql (count the statements the worker processes send, by text, per job)]
 // CONTENDER: baton, baton (default), graphile-worker (tuned), graphile-worker (default), pg-boss, BullMQ.
 // Summarize a profile with node bench/cpuprofile-top.mjs DIR/FILE.cpuprofile.
@@ -79,7 +82,7 @@
 // database to connect to first; the bench makes its own next to it) and
 // BATON_BENCH_REDIS (default redis://127.0.0.1:6379).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -245,8 +248,8 @@ process.on('exit', () => {
 });
 
 /** A worker process: ready, count (the jobs it has called so far), stop() -> { keys, times }. */
-function startChild(cfg, index, execArgv) {
-  const child = spawn(process.execPath, [...execArgv, SELF, 'worker', JSON.stringify(cfg)], {
+function startChild(cfg, index) {
+  const child = spawn(process.execPath, [SELF, 'worker', JSON.stringify(cfg)], {
     cwd: ROOT,
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     detached: true,
@@ -315,6 +318,14 @@ function exactlyOnce(expected, records) {
   return problems;
 }
 
+/** CPU time the whole machine spent busy so far, in ms (/proc/stat: every CPU's time outside idle and iowait). */
+function busyMs() {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1).map(Number);
+  const total = fields.reduce((a, b) => a + b, 0);
+  const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
+  return (total - idle) * 10; // USER_HZ: 100 ticks a second on Linux
+}
+
 /** Nearest rank. */
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 
@@ -338,7 +349,7 @@ function metricOf(scenario, t0, t1, records, total) {
 let seq = 0;
 
 /** One scenario for one contender with `workers` processes: its metric; throws if a check fails. */
-async function measure(contender, scenario, workers, { dbUrl, execArgv = [], batonOptions = contender === 'baton (default)' ? BATON_DEFAULT : BATON, shape = SHAPE }) {
+async function measure(contender, scenario, workers, { dbUrl, batonOptions = contender === 'baton (default)' ? BATON_DEFAULT : BATON, shape = SHAPE }) {
   const schema = `bench_${scenario}_${seq++}`;
   const keys = keysOf(scenario, shape);
   const m = {
@@ -363,11 +374,12 @@ async function measure(contender, scenario, workers, { dbUrl, execArgv = [], bat
     s = await adapter.prepare({ ...m, keys });
     debug(`${contender} ${scenario}: start ${workers} workers`);
     const cfg = m;
-    for (let i = 0; i < workers; i++) children.push(startChild(cfg, i, execArgv));
+    for (let i = 0; i < workers; i++) children.push(startChild(cfg, i));
     const anyGone = Promise.race(children.map((c) => c.gone));
     await within(Promise.race([Promise.all(children.map((c) => c.ready)), anyGone]), READY_TIMEOUT_MS, `${contender}: worker processes ready`);
     const deadline = Date.now() + MEASURE_TIMEOUT_MS;
     debug(`${contender} ${scenario}: go`);
+    const busy0 = busyMs();
     const t0 = now();
     for (const c of children) c.send({ type: 'go' });
     // Until the workers have called every job (their counts) ...
@@ -391,12 +403,17 @@ async function measure(contender, scenario, workers, { dbUrl, execArgv = [], bat
       await sleep(5);
     }
     const t1 = now();
+    const machineMs = busyMs() - busy0;
     debug(`${contender} ${scenario}: done; stopping`);
     const records = await Promise.all(children.map((c) => c.stop()));
     debug(`${contender} ${scenario}: stopped; verifying`);
     const problems = [...exactlyOnce(keys, records), ...(await adapter.verify(s, m))];
     if (problems.length > 0) throw new Error(`${contender} ${scenario} (${workers} worker${workers > 1 ? 's' : ''}) FAILED its checks: ${problems.join('; ')}`);
     const metric = metricOf(scenario, t0, t1, records, m.total);
+    // CPU per job, from "go" until the store said done: the worker processes' own (every thread), and the machine's.
+    const workerMs = records.reduce((a, r) => a + (r.cpuMs ?? 0), 0);
+    metric.workerUs = (workerMs * 1000) / m.total;
+    metric.otherUs = ((machineMs - workerMs) * 1000) / m.total;
     if (records.some((r) => r.sql)) {
       const sql = new Map();
       for (const r of records) for (const [label, n] of r.sql ?? []) sql.set(label, (sql.get(label) ?? 0) + n);
@@ -561,6 +578,16 @@ export async function benchPg({ rounds, log, table, median, failures, required =
       ...WORKERS.map((n) => cell(med(c, 'throughput', n, 'rate'), fmtRate)),
       ...WORKERS.map((n) => (c.startsWith('baton') ? '-' : ratio(med('baton', 'throughput', n, 'rate'), med(c, 'throughput', n, 'rate')))),
     ]);
+    // CPU per job in the throughput runs: the worker processes' own, and the rest of the machine's (the database or Redis, the bench).
+    const us = (v) => `${Math.round(v)}`;
+    const uRows = CONTENDERS.map((c) => [
+      c,
+      ...WORKERS.map((n) => {
+        const w = med(c, 'throughput', n, 'workerUs');
+        const o = med(c, 'throughput', n, 'otherUs');
+        return w === undefined || o === undefined ? 'FAIL' : `${us(w)} + ${us(o)}`;
+      }),
+    ]);
     // Chain
     const cRows = CONTENDERS.map((c) => [
       c,
@@ -634,6 +661,8 @@ export async function benchPg({ rounds, log, table, median, failures, required =
       `### PostgreSQL workers: baton against job queues, ${of}\n\n${setup}`,
       `#### Throughput: ${(SHAPE.runs * SHAPE.steps).toLocaleString('en')} no-op jobs (baton: ${SHAPE.runs} runs x ${SHAPE.steps.toLocaleString('en')} independent steps), jobs/s by worker processes (baton ÷ peer: higher is better for baton)\n\n` +
         table(['contender', ...WORKERS.map((n) => `>${n} worker${n > 1 ? 's' : ''}`), ...WORKERS.map((n) => `>baton ÷ peer (${n})`)], tRows),
+      `#### CPU per job in those runs, µs: the worker processes (every thread) + the rest of the machine (PostgreSQL or Redis, the bench's polling), from "go" until done\n\n` +
+        table(['contender', ...WORKERS.map((n) => `>${n} worker${n > 1 ? 's' : ''}`)], uRows),
       `#### Chain: ${CHAIN} sequential no-op jobs, 1 worker process; hop = call to call (baton ÷ peer: lower is better for baton)\n\n` +
         table(['contender', '>p50 hop', '>p99 hop', '>mean hop', '>whole chain', '>baton ÷ peer p50', '>baton ÷ peer p99'], cRows),
       `#### Fan-out: 1 -> ${WIDTH.toLocaleString('en')} -> 1 join, 1 worker process; time from the first job's call to the join's\n\n` +
@@ -665,16 +694,21 @@ async function workerMain(cfgText) {
       };
     }
   }
+  const profiler = process.env.BATON_BENCH_PROFILE ? await cpuProfiler() : undefined;
   const adapter = await adapterOf(cfg.contender);
   const w = await adapter.startWorker(cfg);
   const state = recorded();
   let reported = 0;
   let ticker;
+  let cpuAtGo;
+  let cpuMs;
   process.on('disconnect', () => process.exit(1));
   process.on('message', async (msg) => {
     try {
       if (msg.type === 'go') {
         sql?.clear();
+        await profiler?.start();
+        cpuAtGo = process.cpuUsage();
         ticker = setInterval(() => {
           if (state.keys.length !== reported) {
             reported = state.keys.length;
@@ -684,8 +718,11 @@ async function workerMain(cfgText) {
         await w.go();
       } else if (msg.type === 'stop') {
         clearInterval(ticker);
+        const used = process.cpuUsage(cpuAtGo);
+        cpuMs = (used.user + used.system) / 1000;
+        await profiler?.stop(join(process.env.BATON_BENCH_PROFILE, `${cfg.contender.replace(/\W+/g, '-')}-${cfg.scenario}-${process.pid}.cpuprofile`));
         await w.stop();
-        process.send({ type: 'done', keys: state.keys, times: state.times, sql: sql ? [...sql] : undefined }, () => process.exit(0));
+        process.send({ type: 'done', keys: state.keys, times: state.times, cpuMs, sql: sql ? [...sql] : undefined }, () => process.exit(0));
       }
     } catch (error) {
       process.stderr.write(`${error.stack ?? error}\n`);
@@ -693,6 +730,23 @@ async function workerMain(cfgText) {
     }
   });
   process.send({ type: 'ready' });
+}
+
+/** --profile: a V8 CPU profile of this process from "go" to "stop" (node:inspector), not of its start-up. */
+async function cpuProfiler() {
+  const { Session } = await import('node:inspector');
+  const session = new Session();
+  session.connect();
+  const post = (method, params) => new Promise((resolve, reject) => session.post(method, params, (error, result) => (error ? reject(error) : resolve(result))));
+  await post('Profiler.enable');
+  return {
+    start: () => post('Profiler.start'),
+    async stop(file) {
+      const { profile } = await post('Profiler.stop');
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
 }
 
 async function runOne(argv) {
@@ -717,10 +771,9 @@ async function runOne(argv) {
   ensurePeers(log);
   const db = await createDatabase();
   try {
-    const execArgv = [];
     if (values.profile) {
       mkdirSync(values.profile, { recursive: true });
-      execArgv.push('--cpu-prof', '--cpu-prof-dir', values.profile);
+      process.env.BATON_BENCH_PROFILE = values.profile;
     }
     const batonOptions = {
       ...BATON,
@@ -732,7 +785,7 @@ async function runOne(argv) {
     if (!(runs >= 1 && steps >= 1)) throw new Error(`--shape must be RUNSxSTEPS (got ${values.shape})`);
     const shape = { runs, steps };
     if (values.sql) process.env.BATON_BENCH_SQL = '1';
-    const metric = await measure(contender, scenario, workers, { dbUrl: db.url, execArgv, batonOptions, shape });
+    const metric = await measure(contender, scenario, workers, { dbUrl: db.url, batonOptions, shape });
     const { sql } = metric;
     delete metric.sql;
     if (sql) {
