@@ -15,18 +15,19 @@ export type Ending = { kind: 'cancelled' | 'timed_out' | 'failed'; reason: strin
 export type Settled = { status: RunStatus; error: string | null } | { status: undefined; rollbacks: number } | { status: undefined; lost: true };
 
 export async function settleRun(store: Store, runId: string, rollbackTasks: ReadonlySet<string>, ending: Ending | undefined): Promise<Settled> {
-  const run = await store.getRun(runId);
+  const run = await store.settleFacts(runId);
   if (!run) throw new Error(`run ${runId} disappeared from the store`);
   const finish = async (from: RunStatus[], to: RunStatus, error: string | null): Promise<Settled> =>
     (await store.setRunStatus(runId, from, to, { error })) ? { status: to, error } : { status: undefined, lost: true };
   if (ending?.kind === 'cancelled') return finish(['running', 'compensating'], 'cancelled', ending.reason);
   if (run.status === 'compensating') return finish(['compensating'], run.thenStatus ?? 'failed', run.error);
   if (run.status !== 'running') return { status: undefined, lost: true };
-  const steps = await store.getSteps(runId);
-  const failed = steps.filter((s) => s.kind === 'task' && s.status === 'failed');
+  const failed = run.failedTasks;
   if (failed.length === 0 && ending === undefined) return finish(['running'], 'succeeded', null);
   const then: RunStatus = ending?.kind === 'timed_out' ? 'timed_out' : 'failed';
-  const error = ending?.reason ?? `task${failed.length > 1 ? 's' : ''} ${failed.map((s) => s.id).join(', ')} failed`;
+  const error = ending?.reason ?? `task${failed.length > 1 ? 's' : ''} ${failed.join(', ')} failed`;
+  // Every step is read only here, when there may be rollbacks to add.
+  const steps = rollbackTasks.size > 0 ? await store.getSteps(runId) : [];
   const targets = steps
     .filter((s) => s.kind === 'task' && s.status === 'succeeded' && rollbackTasks.has(s.id))
     .sort((a, b) => (b.completedSeq ?? 0) - (a.completedSeq ?? 0))

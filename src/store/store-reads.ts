@@ -32,6 +32,14 @@ export interface RunRow {
   trigger: RunTrigger;
 }
 
+export interface SettleFacts {
+  status: RunStatus;
+  thenStatus: RunStatus | null;
+  error: string | null;
+  /** Ids of the run's tasks that failed (no retry left), in the steps' order. */
+  failedTasks: string[];
+}
+
 export interface StepRow {
   runId: string;
   id: string;

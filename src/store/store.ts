@@ -14,9 +14,9 @@ import type { TokenRecord } from '../core/tokens.js';
 import type { RunDefinition } from '../core/workflow-code.js';
 import type { WorkerInfo, WorkerList } from '../core/workers.js';
 import type { RunStatus, StepKind, StepStatus } from '../core/states.js';
-import type { RunRow, StepRow, AttemptRow, EventRow, LogLine, LogQuery, StoredLogLine, RunQuery, ListedRun } from './store-reads.js';
+import type { RunRow, StepRow, AttemptRow, EventRow, LogLine, LogQuery, StoredLogLine, RunQuery, ListedRun, SettleFacts } from './store-reads.js';
 
-export type { RunRow, StepRow, AttemptRow, EventRow, Stream, LogLine, LogQuery, StoredLogLine, RunQuery, ListedRun } from './store-reads.js';
+export type { RunRow, StepRow, AttemptRow, EventRow, Stream, LogLine, LogQuery, StoredLogLine, RunQuery, ListedRun, SettleFacts } from './store-reads.js';
 
 export interface NewStep {
   id: string;
@@ -354,6 +354,8 @@ export interface Store {
   appendLogs(lines: readonly LogLine[]): Promise<void>;
 
   getRun(runId: string): Promise<RunRow | undefined>;
+  /** What settling a run reads: its status fields and its failed tasks (in the steps' order), not its definition or every step. */
+  settleFacts(runId: string): Promise<SettleFacts | undefined>;
   /** Resolve a unique id prefix (as git does). */
   findRunId(prefix: string): Promise<string | undefined>;
   listRuns(query?: RunQuery): Promise<ListedRun[]>;

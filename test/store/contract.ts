@@ -89,6 +89,19 @@ export function storeContract(backend: string, factory: StoreFactory, skip: Reco
       expect((await store.getSteps(run))[0]).toMatchObject({ status: 'failed', failures: 1, error: 'boom' });
     });
 
+    t('settle facts: the run status fields and its failed tasks, in the steps order', async () => {
+      const run = await newRun([{ id: 'z', dependsOn: [] }, { id: 'a', dependsOn: [] }, { id: 'm', dependsOn: [] }, { id: 'r', dependsOn: [] }]);
+      const byId = new Map((await claim(run)).map((c) => [c.stepId, c]));
+      await store.finishStep(byId.get('z') as Claim, { status: 'failed', error: 'z broke', exitCode: 1 });
+      await store.finishStep(byId.get('a') as Claim, { status: 'succeeded' });
+      await store.finishStep(byId.get('m') as Claim, { status: 'failed', error: 'm broke', exitCode: 2 });
+      await store.finishStep(byId.get('r') as Claim, { status: 'failed', error: 'flaky', exitCode: 1, retryAt: clock.now() + 5000 });
+      expect(await store.settleFacts(run)).toEqual({ status: 'running', thenStatus: null, error: null, failedTasks: ['z', 'm'] });
+      expect(await store.setRunStatus(run, ['running'], 'compensating', { error: 'tasks z, m failed', thenStatus: 'failed' })).toBe(true);
+      expect(await store.settleFacts(run)).toEqual({ status: 'compensating', thenStatus: 'failed', error: 'tasks z, m failed', failedTasks: ['z', 'm'] });
+      expect(await store.settleFacts('no-such-run')).toBeUndefined();
+    });
+
     t('an outcome is recorded once', async () => {
       const run = await newRun([{ id: 'a', dependsOn: [] }, { id: 'b', dependsOn: ['a'] }]);
       const [a] = await claim(run);

@@ -28,6 +28,7 @@ import type {
   RunQuery,
   RunResultFields,
   RunRow,
+  SettleFacts,
   StepBatch,
   StepBatchResult,
   StepRow,
@@ -333,6 +334,16 @@ export class PgStore extends PgServerTables implements Store {
   async getRun(runId: string): Promise<RunRow | undefined> {
     const [r] = await this.db.q<RunRecord>(`SELECT ${RUN_COLUMNS} FROM runs r JOIN run_payloads p ON p.run_id = r.id WHERE r.id = $1`, [runId]);
     return r ? toRun(r) : undefined;
+  }
+
+  async settleFacts(runId: string): Promise<SettleFacts | undefined> {
+    const [r] = await this.db.q<{ status: RunStatus; then_status: RunStatus | null; error: string | null; failed: string[] }>(
+      `SELECT r.status, r.then_status, r.error,
+         ARRAY(SELECT s.id FROM steps s WHERE s.run_id = r.id AND s.kind = 'task' AND s.status = 'failed' ORDER BY s.ord, s.id) AS failed
+       FROM runs r WHERE r.id = $1`,
+      [runId],
+    );
+    return r ? { status: r.status, thenStatus: r.then_status, error: r.error, failedTasks: r.failed } : undefined;
   }
 
   async findRunId(prefix: string): Promise<string | undefined> {

@@ -28,6 +28,7 @@ import type {
   NewRun,
   RunQuery,
   RunRow,
+  SettleFacts,
   StepBatch,
   StepBatchResult,
   StepRow,
@@ -327,6 +328,15 @@ export class SqliteStore extends SqliteServerTables implements Store {
     return this.tx.read(() => {
       const r = this.db.prepare(`SELECT ${RUN_COLUMNS} FROM runs r JOIN run_payloads p ON p.run_id = r.id WHERE r.id = ?`).get(runId) as RunRecord | undefined;
       return r ? toRun(r) : undefined;
+    });
+  }
+
+  settleFacts(runId: string): Promise<SettleFacts | undefined> {
+    return this.tx.read(() => {
+      const r = this.db.prepare('SELECT status, then_status, error FROM runs WHERE id = ?').get(runId) as { status: RunStatus; then_status: RunStatus | null; error: string | null } | undefined;
+      if (!r) return undefined;
+      const failed = this.db.prepare(`SELECT id FROM steps WHERE run_id = ? AND kind = 'task' AND status = 'failed' ORDER BY ord`).pluck().all(runId) as string[];
+      return { status: r.status, thenStatus: r.then_status, error: r.error, failedTasks: failed };
     });
   }
 
