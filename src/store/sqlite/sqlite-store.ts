@@ -42,8 +42,8 @@ import { GroupCommit } from './group-commit.js';
 import { JournalStatements } from './journal.js';
 import { migrate } from './migrate.js';
 import { SqliteServerTables } from './server-tables.js';
-import { likeEscape, RUN_COLUMNS, STEP_COLUMNS, toAttempt, toEvent, toLog, toRun, toStep, type AttemptRecord, type EventRecord, type LogRecord, type RunRecord, type StepRecord } from '../rows.js';
 import { BEAT_WORKER_SQL } from '../worker-rows.js';
+import * as reads from './reads.js';
 import { returnClaims } from './returns.js';
 import { Transitions } from './transitions.js';
 import { WalSync } from './wal-sync.js';
@@ -325,112 +325,46 @@ export class SqliteStore extends SqliteServerTables implements Store {
   }
 
   getRun(runId: string): Promise<RunRow | undefined> {
-    return this.tx.read(() => {
-      const r = this.db.prepare(`SELECT ${RUN_COLUMNS} FROM runs r JOIN run_payloads p ON p.run_id = r.id WHERE r.id = ?`).get(runId) as RunRecord | undefined;
-      return r ? toRun(r) : undefined;
-    });
+    return this.tx.read(() => reads.getRun(this.db, runId));
   }
 
   settleFacts(runId: string): Promise<SettleFacts | undefined> {
-    return this.tx.read(() => {
-      const r = this.db.prepare('SELECT status, then_status, error FROM runs WHERE id = ?').get(runId) as { status: RunStatus; then_status: RunStatus | null; error: string | null } | undefined;
-      if (!r) return undefined;
-      const failed = this.db.prepare(`SELECT id FROM steps WHERE run_id = ? AND kind = 'task' AND status = 'failed' ORDER BY ord`).pluck().all(runId) as string[];
-      return { status: r.status, thenStatus: r.then_status, error: r.error, failedTasks: failed };
-    });
+    return this.tx.read(() => reads.settleFacts(this.db, runId));
   }
 
   findRunId(prefix: string): Promise<string | undefined> {
-    return this.tx.read(() => {
-      const rows = this.db
-        .prepare(`SELECT id FROM runs WHERE id >= ? AND id < ? || char(1114111) ORDER BY id LIMIT 2`)
-        .all(prefix, prefix) as Array<{ id: string }>;
-      if (rows[0]?.id === prefix) return prefix;
-      if (rows.length > 1) {
-        throw new BatonError('USAGE', `run id prefix "${prefix}" is ambiguous; give more characters`);
-      }
-      return rows[0]?.id;
-    });
+    return this.tx.read(() => reads.findRunId(this.db, prefix));
   }
 
   listRuns(query: RunQuery = {}): Promise<ListedRun[]> {
-    return this.tx.read(() => {
-      const where: string[] = [];
-      const params: unknown[] = [];
-      const add = (sql: string, ...values: unknown[]) => {
-        where.push(sql);
-        params.push(...values);
-      };
-      if (query.workflow) add('r.workflow = ?', query.workflow);
-      if (query.status) add('r.status = ?', query.status);
-      if (query.before) add('(r.created_at, r.id) < (SELECT created_at, id FROM runs WHERE id = ?)', query.before);
-      if (query.since !== undefined) add('r.created_at >= ?', query.since);
-      if (query.until !== undefined) add('r.created_at < ?', query.until);
-      if (query.search) add("(r.id LIKE ? ESCAPE '\\' OR p.input LIKE ? ESCAPE '\\')", `${likeEscape(query.search)}%`, `%${likeEscape(query.search)}%`);
-      if (query.trigger) add('r.started_by = ?', query.trigger);
-      const sql = `SELECT ${RUN_COLUMNS} FROM runs r JOIN run_payloads p ON p.run_id = r.id
-        ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY r.created_at DESC, r.id DESC LIMIT ?`;
-      params.push(query.limit ?? 20);
-      return (this.db.prepare(sql).all(...params) as RunRecord[]).map(toRun);
-    });
+    return this.tx.read(() => reads.listRuns(this.db, query));
   }
 
   getSteps(runId: string): Promise<StepRow[]> {
-    return this.tx.read(() =>
-      (this.db.prepare(`SELECT ${STEP_COLUMNS} FROM steps WHERE run_id = ? ORDER BY ord`).all(runId) as StepRecord[]).map(toStep),
-    );
+    return this.tx.read(() => reads.getSteps(this.db, runId));
   }
 
   getAttempts(runId: string, stepId?: string): Promise<AttemptRow[]> {
-    return this.tx.read(() => {
-      const rows = stepId
-        ? this.db.prepare('SELECT * FROM attempts WHERE run_id = ? AND step_id = ? ORDER BY attempt').all(runId, stepId)
-        : this.db.prepare('SELECT * FROM attempts WHERE run_id = ? ORDER BY started_at, step_id, attempt').all(runId);
-      return (rows as AttemptRecord[]).map(toAttempt);
-    });
+    return this.tx.read(() => reads.getAttempts(this.db, runId, stepId));
   }
 
   getEvents(runId: string, afterSeq = 0): Promise<EventRow[]> {
-    return this.tx.read(() =>
-      (this.db.prepare('SELECT * FROM events WHERE run_id = ? AND seq > ? ORDER BY seq').all(runId, afterSeq) as EventRecord[]).map(toEvent),
-    );
+    return this.tx.read(() => reads.getEvents(this.db, runId, afterSeq));
   }
 
   eventsAfter(afterSeq: number, limit: number): Promise<EventRow[]> {
-    return this.tx.read(() => (this.db.prepare('SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?').all(afterSeq, limit) as EventRecord[]).map(toEvent));
+    return this.tx.read(() => reads.eventsAfter(this.db, afterSeq, limit));
   }
 
   lastEventSeq(): Promise<number> {
-    return this.tx.read(() => (this.db.prepare('SELECT COALESCE(MAX(seq), 0) AS seq FROM events').get() as { seq: number }).seq);
+    return this.tx.read(() => reads.lastEventSeq(this.db));
   }
 
   getLogs(q: LogQuery): Promise<StoredLogLine[]> {
-    return this.tx.read(() => {
-      const where = ['run_id = ?', 'seq > ?'];
-      const params: unknown[] = [q.runId, q.afterSeq ?? 0];
-      if (q.stepId !== undefined) {
-        where.push('step_id = ?');
-        params.push(q.stepId);
-      }
-      if (q.attempt !== undefined) {
-        where.push('attempt = ?');
-        params.push(q.attempt);
-      }
-      params.push(q.limit ?? -1);
-      const sql = `SELECT * FROM logs WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`;
-      return (this.db.prepare(sql).all(...params) as LogRecord[]).map(toLog);
-    });
+    return this.tx.read(() => reads.getLogs(this.db, q));
   }
 
   getOutputs(runId: string, stepIds: readonly string[]): Promise<Map<string, { status: StepStatus; outputs: Record<string, string> }>> {
-    return this.tx.read(() => {
-      const out = new Map<string, { status: StepStatus; outputs: Record<string, string> }>();
-      const get = this.db.prepare('SELECT status, outputs FROM steps WHERE run_id = ? AND id = ?');
-      for (const id of stepIds) {
-        const r = get.get(runId, id) as { status: string; outputs: string | null } | undefined;
-        if (r) out.set(id, { status: r.status as StepStatus, outputs: r.outputs ? (JSON.parse(r.outputs) as Record<string, string>) : {} });
-      }
-      return out;
-    });
+    return this.tx.read(() => reads.getOutputs(this.db, runId, stepIds));
   }
 }
