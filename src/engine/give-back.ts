@@ -11,11 +11,12 @@
  * still turning over, so what went back is not claimed again at once.
  */
 import type { Claim, Store } from '../store/store.js';
+import type { StepAbort } from './step-abort.js';
 
 /** A step in a worker's hands (times from performance.now()). */
 export interface Held {
   claim: Claim;
-  abort: AbortController;
+  abort: StepAbort;
   claimedAt: number;
   /** When it got a slot. */
   startedAt?: number;

@@ -42,7 +42,10 @@ export class OutputsDir {
     return parseOutputs(text);
   }
 
+  /** Removes the directory if a step made it; a later step makes it again. */
   async remove(): Promise<void> {
+    if (!this.ready) return;
+    this.ready = undefined;
     await rm(this.dir, { recursive: true, force: true });
   }
 }

@@ -25,6 +25,7 @@ import { formatDuration } from '../core/duration.js';
 import { coerceError } from '../core/errors.js';
 import type { AttemptOutcome, Claim, Store } from '../store/store.js';
 import { stepFinished } from './step-event.js';
+import { StepAbort } from './step-abort.js';
 import { settleRun, type Ending } from './settle.js';
 import type { TaskExecutor } from './task-executor.js';
 import { Prefetch } from './prefetch.js';
@@ -57,7 +58,7 @@ type Emit = <K extends keyof EngineEventMap>(name: K, payload: EngineEventMap[K]
 
 interface Running {
   claim: Claim;
-  abort: AbortController;
+  abort: StepAbort;
   done: Promise<void>;
 }
 
@@ -168,14 +169,14 @@ export class RunDriver {
       void this.store.cancelSteps(this.opts.runId, this.ending.reason);
       return;
     }
-    const abort = new AbortController();
+    const abort = new StepAbort();
     const started = () => {
       const at = this.clock.now();
       this.prefetch.started(at);
       this.emit('step:started', { runId: claim.runId, stepId: claim.stepId, kind: claim.kind, attempt: claim.attempt, at });
     };
     const done = this.executor
-      .execute(claim, abort.signal, started)
+      .execute(claim, abort, started)
       .catch((error: unknown): AttemptOutcome => ({ status: 'failed', error: coerceError(error).message }))
       .then((outcome) => this.recordSoon(claim, outcome));
     this.running.set(claim.stepId, { claim, abort, done });

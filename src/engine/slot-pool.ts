@@ -6,6 +6,7 @@
  * when the run's pool has a slot (in the spawner process this means no round
  * trip to the engine between one process ending and the next starting).
  */
+import type { Abortable } from './step-abort.js';
 
 interface Pool {
   held: number;
@@ -16,7 +17,7 @@ export class SlotPools {
   private readonly pools = new Map<string, Pool>();
 
   /** Resolves with a release function when a slot is free; rejects if the signal aborts first. */
-  acquire(id: string, limit: number, signal?: AbortSignal): Promise<() => void> {
+  acquire(id: string, limit: number, signal?: Abortable): Promise<() => void> {
     const pool = this.pools.get(id) ?? { held: 0, waiting: [] };
     this.pools.set(id, pool);
     if (pool.held < limit && pool.waiting.length === 0) {

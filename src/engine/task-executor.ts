@@ -20,6 +20,7 @@ import type { Intercept } from './code/run-host.js';
 import type { OutputsDir } from './outputs-file.js';
 import type { ProcessResult, ProcessSpec } from './process-runner.js';
 import type { SecretMasker } from './secret-masker.js';
+import type { Abortable, StepAbort } from './step-abort.js';
 
 export interface RunContext {
   runId: string;
@@ -66,7 +67,7 @@ export class TaskExecutor {
   ) {}
 
   /** `onStart` is called once, when the attempt's first process starts (not for a skip). */
-  async execute(claim: Claim, signal: AbortSignal, onStart: () => void = () => undefined): Promise<AttemptOutcome> {
+  async execute(claim: Claim, abort: StepAbort, onStart: () => void = () => undefined): Promise<AttemptOutcome> {
     const taskId = claim.kind === 'rollback' ? (claim.target as string) : claim.stepId;
     const task = this.run.tasks.get(taskId);
     if (!task) return { status: 'failed', error: `task "${taskId}" is not in the workflow definition` };
@@ -83,7 +84,7 @@ export class TaskExecutor {
     }
     const chaos = claim.kind === 'task' ? (task.chaos ?? this.deps.chaos) : undefined;
     if (chaos) {
-      const rehearsed = await this.rehearse(chaos, task, claim, signal);
+      const rehearsed = await this.rehearse(chaos, task, claim, abort);
       if (rehearsed) return rehearsed;
     }
     let startedOnce = false;
@@ -92,31 +93,33 @@ export class TaskExecutor {
       startedOnce = true;
     };
     const log = (stream: Stream, line: string) => this.deps.log(claim.stepId, claim.attempt, stream, line);
-    const outFile = this.run.outputs.pathFor(claim.stepId, claim.attempt);
+    let outFile: string | undefined;
     let outcome: AttemptOutcome;
     try {
-      await this.run.outputs.prepare();
       const command = claim.kind === 'rollback' ? { command: this.deps.expr.renderTemplate(task.rollback as string, ctx, 'shell') } : this.commandOf(task, ctx);
       const mock = this.deps.intercept?.({ runId: this.run.runId, workflow: this.run.def.name, kind: 'task', name: claim.stepId, attempt: claim.attempt });
-      if (mock) return this.decide(task, claim, await runMock(mock, claim, signal, (line) => log('stdout', line), started), log);
+      if (mock) return this.decide(task, claim, await runMock(mock, claim, abort.signal, (line) => log('stdout', line), started), log);
       if (claim.kind === 'task' && (task.function !== undefined || task.workflow !== undefined)) {
-        return this.decide(task, claim, await this.runCall(task, claim, ctx, signal, (line) => log('stdout', line), started), log);
+        return this.decide(task, claim, await this.runCall(task, claim, ctx, abort, (line) => log('stdout', line), started), log);
       }
+      // Only a command has $BATON_OUTPUT: the run's directory for it is made at its first.
+      await this.run.outputs.prepare();
+      outFile = this.run.outputs.pathFor(claim.stepId, claim.attempt);
       const env = this.envFor(task, ctx, claim, outFile);
       const cwd = task.cwd ? this.deps.expr.renderTemplate(task.cwd, ctx, 'raw') : undefined;
       const healthCheck = claim.kind === 'task' && task.healthCheck ? this.deps.expr.renderTemplate(task.healthCheck, ctx, 'shell') : undefined;
-      outcome = await this.runAttempt(task, { ...command, env, cwd, healthCheck }, signal, log, started);
+      outcome = await this.runAttempt(task, { ...command, env, cwd, healthCheck }, abort.signal, log, started);
     } catch (error) {
       outcome = { status: 'failed', error: coerceError(error).message };
     }
-    const { outputs, problems } = await this.run.outputs.collect(outFile);
+    const { outputs, problems } = outFile === undefined ? { outputs: {}, problems: [] } : await this.run.outputs.collect(outFile);
     for (const p of problems) log('system', `$BATON_OUTPUT ${p}`);
     if (outcome.status !== 'skipped' && Object.keys(outputs).length > 0) outcome.outputs = this.run.masker.maskRecord(outputs);
     return this.decide(task, claim, outcome, log);
   }
 
   /** Chaos: a delay of up to latencyMs, then, with probability failureRate, a failed attempt (retried like any other). */
-  private async rehearse(chaos: ChaosDef, task: TaskDef, claim: Claim, signal: AbortSignal): Promise<AttemptOutcome | undefined> {
+  private async rehearse(chaos: ChaosDef, task: TaskDef, claim: Claim, signal: Abortable): Promise<AttemptOutcome | undefined> {
     if (chaos.latencyMs > 0) {
       const ms = Math.floor(this.deps.random() * chaos.latencyMs);
       await new Promise<void>((resolve) => {
@@ -130,30 +133,44 @@ export class TaskExecutor {
   }
 
   /** A `function:` task (called here) or a `workflow:` task (a child run), with the task's timeout. */
-  private async runCall(task: TaskDef, claim: Claim, ctx: ExprContext, runSignal: AbortSignal, log: (line: string) => void, started: () => void): Promise<AttemptOutcome> {
+  private async runCall(task: TaskDef, claim: Claim, ctx: ExprContext, abort: StepAbort, log: (line: string) => void, started: () => void): Promise<AttemptOutcome> {
     const calls = this.deps.calls;
     if (!calls) return { status: 'failed', error: 'this engine cannot run function or workflow tasks' };
     started();
-    let signal = runSignal;
+    // The call stops at the step's abort or at its timeout; without a
+    // timeout no AbortSignal is made unless the function reads ctx.signal.
+    let stop: Abortable = abort;
+    let signal = (): AbortSignal => abort.signal;
     let timer: NodeJS.Timeout | undefined;
     if (task.timeoutMs !== undefined) {
       const timeout = new AbortController();
       timer = setTimeout(() => timeout.abort(new Error(`timed out after ${formatDuration(task.timeoutMs ?? 0)}`)), task.timeoutMs);
-      signal = AbortSignal.any([runSignal, timeout.signal]);
+      const both = AbortSignal.any([abort.signal, timeout.signal]);
+      stop = both;
+      signal = () => both;
     }
-    const aborted = new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true }));
+    const aborted = new Promise<never>((_, reject) => stop.addEventListener('abort', () => reject(stop.reason as Error), { once: true }));
     aborted.catch(() => undefined);
     const from = this.run.def.source ? dirname(this.run.def.source) : this.run.workdir;
     try {
       const input = renderDeep(task.input ?? {}, (text) => this.deps.expr.renderTemplate(text, ctx, 'raw')) as Record<string, unknown>;
       if (task.function !== undefined) {
-        const value = await Promise.race([calls.fn(task.function, from, input, { signal, attempt: claim.attempt, runId: claim.runId, stepId: claim.stepId, log }), aborted]);
+        const stepCtx: StepContext = {
+          get signal() {
+            return signal();
+          },
+          attempt: claim.attempt,
+          runId: claim.runId,
+          stepId: claim.stepId,
+          log,
+        };
+        const value = await Promise.race([calls.fn(task.function, from, input, stepCtx), aborted]);
         return { status: 'succeeded', exitCode: null, outputs: toOutputs(value) };
       }
       // Numbered by failed attempts: an attempt lost in a crash finds its child again; a retry after a failure starts a new one.
       const childId = `${claim.runId}.${claim.stepId}.${claim.failures + 1}`;
       log(`child run ${childId}`);
-      const out = await calls.workflow(task.workflow as string, from, childId, input, signal);
+      const out = await calls.workflow(task.workflow as string, from, childId, input, signal());
       if (out.status !== 'succeeded') return { status: 'failed', exitCode: null, error: `child run ${childId} ${out.status}${out.error ? `: ${out.error}` : ''}` };
       return { status: 'succeeded', exitCode: null, outputs: toOutputs(out.result === null ? undefined : JSON.parse(out.result)) };
     } catch (error) {

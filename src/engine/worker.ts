@@ -19,6 +19,7 @@ import type { AttemptOutcome, Claim, FinishResult } from '../store/store.js';
 import type { Engine } from './engine.js';
 import { SlotPools } from './slot-pool.js';
 import { stepFinished } from './step-event.js';
+import { StepAbort } from './step-abort.js';
 import { ClaimAhead } from './claim-ahead.js';
 import { giveBack, overdue, type Held } from './give-back.js';
 import { DueTimer } from './wakeup.js';
@@ -272,9 +273,9 @@ export class Worker {
 
   /** A step claimed: run when a slot is free (at once, unless it was claimed ahead). */
   private start(claim: Claim): void {
-    const held: Held = { claim, abort: new AbortController(), claimedAt: performance.now() };
+    const held: Held = { claim, abort: new StepAbort(), claimedAt: performance.now() };
     this.running.set(keyOf(claim), held);
-    void this.slots.acquire('steps', this.opts.concurrency, held.abort.signal).then(
+    void this.slots.acquire('steps', this.opts.concurrency, held.abort).then(
       (release) => this.launch(held, release),
       () => (held.returning ? undefined : this.launch(held, undefined)),
     );
@@ -303,7 +304,7 @@ export class Worker {
     const began = performance.now();
     held.startedAt = began;
     const done = release
-      ? this.execute(claim, abort.signal)
+      ? this.execute(claim, abort)
       : Promise.resolve<Finished>({ claim, ctx: undefined, outcome: { status: 'failed', error: 'lease lost before the step started' } });
     void done.then((f) => {
       held.ended = true;
@@ -317,7 +318,7 @@ export class Worker {
     });
   }
 
-  private async execute(claim: Claim, signal: AbortSignal): Promise<Finished> {
+  private async execute(claim: Claim, abort: StepAbort): Promise<Finished> {
     const ctx = await this.contexts.get(claim.runId).catch((error: unknown) => {
       this.warn(`run ${claim.runId}: ${(error as Error).message}`);
       return undefined;
@@ -326,7 +327,7 @@ export class Worker {
     ctx.users++;
     try {
       const started = () => this.engine.report('step:started', { runId: claim.runId, stepId: claim.stepId, kind: claim.kind, attempt: claim.attempt, at: this.engine.clockNow });
-      const outcome = await ctx.executor.execute(claim, signal, started).catch((error: unknown): AttemptOutcome => ({ status: 'failed', error: (error as Error).message }));
+      const outcome = await ctx.executor.execute(claim, abort, started).catch((error: unknown): AttemptOutcome => ({ status: 'failed', error: (error as Error).message }));
       await ctx.sink.flush().catch((error: unknown) => this.warn(`logs of ${claim.runId}/${claim.stepId}: ${(error as Error).message}`));
       return { claim, ctx, outcome };
     } finally {

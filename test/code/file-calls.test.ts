@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadWorkflowText } from '../../src/spec/index.js';
 import { createTestEnv, type TestEnv } from '../../src/testing/index.js';
 
@@ -31,6 +31,43 @@ describe('file tasks that call code: workflow: and function:', () => {
     await expect(run.result()).rejects.toThrow(/failed/);
     const step = (await run.steps())[0];
     expect(step?.error).toMatch(/has no exported function "nope" \(it exports (send, notAFunctionUser|notAFunctionUser, send)\)/);
+  });
+
+  const seen = () => ((globalThis as { __batonAbortSeen?: { started: number; reasons: string[] } }).__batonAbortSeen ??= { started: 0, reasons: [] });
+  const startYaml = async (yaml: string) => {
+    const loaded = loadWorkflowText(yaml, join(FIXTURES, 'abort.yaml'));
+    if (!loaded.ok) throw new Error(loaded.problems.map((p) => p.message).join('; '));
+    return env.start({ ...loaded.workflow, source: join(FIXTURES, 'abort.yaml') });
+  };
+
+  it('a function task past its timeout stops: its ctx.signal aborts with the reason, and one that ignores the signal ends all the same', async () => {
+    env = await createTestEnv();
+    const before = seen().reasons.length;
+    const run = await startYaml(
+      'name: t\ntasks:\n  - id: heeds\n    function: ./tasks/abort.ts#untilAborted\n    timeout: 150ms\n  - id: ignores\n    function: ./tasks/abort.ts#forever\n    timeout: 150ms\n',
+    );
+    await expect(run.result()).rejects.toThrow(/failed/);
+    const steps = await run.steps();
+    expect(steps.map((s) => [s.id, s.status, s.error])).toEqual([
+      ['heeds', 'failed', 'timed out after 150ms'],
+      ['ignores', 'failed', 'timed out after 150ms'],
+    ]);
+    expect(seen().reasons.slice(before)).toEqual(['timed out after 150ms']);
+  });
+
+  it('cancelling the run aborts a running function task\'s ctx.signal, and ends one that ignores it', async () => {
+    env = await createTestEnv();
+    const before = { ...seen(), reasons: seen().reasons.length };
+    const run = await startYaml('name: t\ntasks:\n  - id: heeds\n    function: ./tasks/abort.ts#untilAborted\n  - id: ignores\n    function: ./tasks/abort.ts#forever\n');
+    await vi.waitFor(() => expect(seen().started - before.started).toBe(2));
+    await run.cancel();
+    await expect(run.result()).rejects.toThrow(/cancelled/);
+    const steps = await run.steps();
+    expect(steps.map((s) => [s.id, s.status])).toEqual([
+      ['heeds', 'cancelled'],
+      ['ignores', 'cancelled'],
+    ]);
+    expect(seen().reasons.slice(before.reasons)).toHaveLength(1);
   });
 
   it('validation: one of command, args, workflow or function; input only with a call', () => {

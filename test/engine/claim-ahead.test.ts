@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ClaimAhead } from '../../src/engine/claim-ahead.js';
 import { overdue, type Held } from '../../src/engine/give-back.js';
+import { StepAbort } from '../../src/engine/step-abort.js';
 
 describe('ClaimAhead', () => {
   it('claims nothing ahead until both a round trip and a step have been measured', () => {
@@ -59,7 +60,7 @@ describe('ClaimAhead', () => {
 
 describe('overdue (give-back)', () => {
   const held = (claimedAt: number, more: Partial<Held> = {}): Held =>
-    ({ claim: { runId: 'r', stepId: String(claimedAt), kind: 'task', attempt: 1, epoch: 1, failures: 0, depsNotOk: 0 }, abort: new AbortController(), claimedAt, ...more });
+    ({ claim: { runId: 'r', stepId: String(claimedAt), kind: 'task', attempt: 1, epoch: 1, failures: 0, depsNotOk: 0 }, abort: new StepAbort(), claimedAt, ...more });
 
   it('finds the steps that waited for a slot too long, and counts slots held by one step for half that', () => {
     const waiting = held(0);
