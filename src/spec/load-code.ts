@@ -79,13 +79,13 @@ type TaskFunction = (input: unknown, ctx: StepContext) => unknown;
 const functions = new Map<string, Promise<TaskFunction>>();
 
 export function loadFunctionRef(ref: string, from: string): Promise<TaskFunction> {
-  const hash = ref.lastIndexOf('#');
-  const file = hash < 0 ? ref : ref.slice(0, hash);
-  const name = hash < 0 ? 'default' : ref.slice(hash + 1);
-  const key = `${resolve(from, file)}#${name}`;
+  // Keyed by the reference as written and where from: no path resolved per step.
+  const key = `${from}\0${ref}`;
   let found = functions.get(key);
   if (!found) {
-    found = findFunction(file, from, name);
+    const hash = ref.lastIndexOf('#');
+    const file = hash < 0 ? ref : ref.slice(0, hash);
+    found = findFunction(file, from, hash < 0 ? 'default' : ref.slice(hash + 1));
     functions.set(key, found);
     found.catch(() => functions.delete(key));
   }
