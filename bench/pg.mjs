@@ -49,6 +49,9 @@
 //               each task depending on the previous; peers: each job enqueues
 //               the next as its last act. Hop = time between the calls of
 //               consecutive jobs (499 hops); p50 and p99 (nearest rank).
+//               Beside them, each round, the floor: 500 commits of a
+//               one-row UPDATE in a row from the bench (measureFloor), what
+//               any durable hop costs before it does its own work.
 //   fanout      1 -> 1,000 parallel no-op jobs -> 1 join, 1 worker process.
 //               baton: one run (first; 1,000 tasks depending on it; join
 //               depending on all of them); peers: see bench/peers/peers.mjs
@@ -107,6 +110,8 @@ const REDIS = { host: REDIS_URL.hostname, port: Number(REDIS_URL.port || 6379) }
 
 const SHAPE = { runs: 20, steps: 1000 }; // throughput: baton's runs x steps; peers get runs x steps jobs
 const CHAIN = 500;
+/** The chain's reference row: a hop that is one commit and nothing else (measureFloor). */
+const FLOOR = 'floor';
 const WIDTH = 1000;
 const WORKERS = [1, 2, 4];
 const BATON = { concurrency: 24, leaseMs: 30_000, heartbeatMs: 10_000, sweepMs: 5000 };
@@ -350,6 +355,33 @@ function metricOf(scenario, t0, t1, records, total) {
   return { ms: at.get('f/join') - at.get('f/first') };
 }
 
+/**
+ * The least a durable hop can cost on this server: one prepared statement
+ * that updates one row, and its commit, CHAIN times in a row from one
+ * connection (no queue, no history). A chain's hop is this plus what the
+ * contender does in it; the chain targets are read against it.
+ */
+async function measureFloor(dbUrl) {
+  const c = new pg.Client({ connectionString: dbUrl });
+  await c.connect();
+  try {
+    await c.query('CREATE TABLE IF NOT EXISTS bench_floor (id int PRIMARY KEY, n bigint NOT NULL)');
+    await c.query('INSERT INTO bench_floor VALUES (1, 0) ON CONFLICT (id) DO UPDATE SET n = 0');
+    const step = { name: 'bench_floor_hop', text: 'UPDATE bench_floor SET n = n + 1 WHERE id = 1' };
+    const times = [];
+    for (let i = 0; i < CHAIN; i++) {
+      await c.query(step);
+      times.push(performance.now());
+    }
+    const hops = times.slice(1).map((t, i) => t - times[i]);
+    const sorted = [...hops].sort((a, b) => a - b);
+    return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), mean: hops.reduce((a, b) => a + b, 0) / hops.length, ms: times[CHAIN - 1] - times[0] };
+  } finally {
+    await c.query('DROP TABLE IF EXISTS bench_floor').catch(() => undefined);
+    await c.end();
+  }
+}
+
 let seq = 0;
 
 /** One scenario for one contender with `workers` processes: its metric; throws if a check fails. */
@@ -567,6 +599,11 @@ export async function benchPg({ rounds, log, table, median, failures, required =
             log(`  round ${round + 1}/${rounds}  ${scenario.padEnd(10)} ${String(workers)}w  ${contender.padEnd(26)} FAILED: ${error.message}`);
           }
         }
+        if (scenario === 'chain') {
+          const metric = await measureFloor(db.url);
+          results.set(`${FLOOR}|chain|1`, [...(results.get(`${FLOOR}|chain|1`) ?? []), metric]);
+          log(`  round ${round + 1}/${rounds}  chain      1w  ${FLOOR.padEnd(26)} p50 ${fmtMs(metric.p50)}  p99 ${fmtMs(metric.p99)}`);
+        }
       }
     }
     const med = (contender, scenario, workers, field) => {
@@ -593,8 +630,8 @@ export async function benchPg({ rounds, log, table, median, failures, required =
       }),
     ]);
     // Chain
-    const cRows = CONTENDERS.map((c) => [
-      c,
+    const cRows = [...CONTENDERS, FLOOR].map((c) => [
+      c === FLOOR ? `${FLOOR}: one single-row UPDATE and its commit` : c,
       cell(med(c, 'chain', 1, 'p50'), fmtMs),
       cell(med(c, 'chain', 1, 'p99'), fmtMs),
       cell(med(c, 'chain', 1, 'mean'), fmtMs),
@@ -642,7 +679,9 @@ export async function benchPg({ rounds, log, table, median, failures, required =
     ]) {
       const b = med('baton', 'chain', 1, field);
       const [g, which] = best('chain', field);
-      targets.push([`${label} (${which})`, cell(b, fmtMs), cell(g, fmtMs), ratio(b, g), verdict(b === undefined || g === undefined ? undefined : b <= g * limit)]);
+      const f = med(FLOOR, 'chain', 1, field);
+      const room = g === undefined || f === undefined ? '' : `; the floor is ${fmtMs(f)}, so a hop may spend ${fmtMs(g * limit - f)} above it`;
+      targets.push([`${label} (${which})${room}`, cell(b, fmtMs), cell(g, fmtMs), ratio(b, g), verdict(b === undefined || g === undefined ? undefined : b <= g * limit)]);
     }
     {
       const b = med('baton', 'fanout', 1, 'ms');
