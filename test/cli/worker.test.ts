@@ -236,7 +236,7 @@ describe('baton worker on PostgreSQL', () => {
     box = new Sandbox();
     const file = box.write(
       'slow.yaml',
-      ['name: slow', 'tasks:', '  - id: first', '    command: echo "first $WORKER_NAME" >> effects.txt', '  - id: slow', '    dependsOn: first', '    command: echo "slow $BATON_ATTEMPT $WORKER_NAME" >> effects.txt; sleep 3', ''].join('\n'),
+      ['name: slow', 'tasks:', '  - id: first', '    command: echo "first $WORKER_NAME" >> effects.txt', '  - id: slow', '    dependsOn: first', '    command: echo "slow $BATON_ATTEMPT $WORKER_NAME" >> effects.txt; sleep 3.07', ''].join('\n'),
     );
     const a = worker('a');
     const submitted = await box.run(['run', file, '--db', DB, '--detach']);
@@ -244,7 +244,8 @@ describe('baton worker on PostgreSQL', () => {
     await until(() => box.lines('effects.txt').some((l) => l.startsWith('slow 1')), 15_000);
     a.child.kill('SIGKILL');
     await a.done;
-    await until(() => processesWith('sleep 3').length === 0, 5000);
+    // A marker of this test alone: other test files run `sleep 30` and `sleep 31.5` at the same time.
+    await until(() => processesWith('sleep 3.07').length === 0, 5000);
     const b = worker('b');
     await until(() => box.lines('effects.txt').some((l) => l === 'slow 2 b'), 15_000);
     const shown = await box.json<RunJson>(['show', runId, '--db', DB]);
