@@ -97,6 +97,8 @@ describe('baton worker on PostgreSQL', () => {
     box = new Sandbox();
     const file = graph(40);
     const [a, b] = [worker('a'), worker('b')];
+    // Both at work before the run exists: on a loaded machine one may otherwise start after the other has done all 40 steps.
+    await Promise.all([a, b].map((w) => registered(w.child.pid as number)));
     const r = await box.run(['run', file, '--db', DB]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/✓ run \S+ succeeded in .*: 40 succeeded/);
