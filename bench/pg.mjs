@@ -90,7 +90,8 @@
 // Modules (bench/pg/): common (settings), adapters (baton's; the peers' are
 // bench/peers/peers.mjs), measure (one measurement and its checks), child
 // (a worker process), setup (database, peers, versions), report (tables and
-// targets). This file: the rounds, and `run` for one measurement by hand.
+// targets); hop.mjs, the store's round trip alone, hop by hop beside the
+// floor. This file: the rounds, and `run` for one measurement by hand.
 //
 // Where: BATON_BENCH_PG (default postgres://postgres@127.0.0.1:5432/test, a
 // database to connect to first; the bench makes its own next to it) and
