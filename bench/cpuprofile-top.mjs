@@ -12,7 +12,7 @@
 // named with its JavaScript caller, `run <- dist/store/sqlite/journal.js:60
 // finish`, so the time of each statement shows where it is issued. Paths are
 // shortened relative to the repository (nm/ = node_modules/). Samples under
-// node:inspector (the profiler being stopped by code.mjs --profile) are left
+// node:inspector (the profiler being stopped by bench/code/child.mjs --profile) are left
 // out, of the total too.
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
