@@ -1,9 +1,10 @@
 /**
  * kill -9 of a code workflow's `baton run` / `baton resume` at random
  * instants, then `baton resume` until the run ends, through the built CLI on
- * a real SQLite file. The workflow (test/fixtures/code-crash) has ten steps,
- * a sleep, a child run of three steps and a wait for the signal "go"; each
- * step appends "RUN:KEY" to a file. Checked for every seed:
+ * a real SQLite file (the driver is in code-crash-kit.ts). The workflow
+ * (test/fixtures/code-crash) has ten steps, a sleep, a child run of three
+ * steps and a wait for the signal "go"; each step appends "RUN:KEY" to a
+ * file. Checked for every seed:
  *
  * - the run and its child end succeeded, with the result the steps add up to
  *   (the signal's payload included);
@@ -15,14 +16,14 @@
  * - the signal, sent once while no process runs (before the run reached the
  *   wait or after), is taken once: the result holds its payload and the
  *   journal has one signal(go), succeeded.
+ *
+ * The checker is first shown to catch planted faults.
  */
-import type { ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { processesWith, Sandbox, until, type CliResult } from '../helpers/cli.js';
+import { Sandbox } from '../helpers/cli.js';
+import { expectedResult, ms, runSeeds, scenario, sleepEntry, type JournalStep, type Proc, type Scenario, type Snapshot } from './code-crash-kit.js';
 
-const FIXTURE = resolve(import.meta.dirname, '../fixtures/code-crash/crash.ts');
 const SEEDS = 24;
 /** Seeds run at once (each in its own sandbox). */
 const PARALLEL = 2;
@@ -31,85 +32,6 @@ const CHILD_STEPS = ['c1', 'c2', 'c3'];
 /** How late a sleep may fire after it is due (or after the resumed process is up, when it came due in the downtime). */
 const SLEEP_SLACK_MS = 300;
 
-function rng(seed: number): () => number {
-  let s = (seed * 2654435761) >>> 0 || 1;
-  return () => {
-    s = (s ^ (s << 13)) >>> 0;
-    s = (s ^ (s >>> 17)) >>> 0;
-    s = (s ^ (s << 5)) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-
-const pause = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-interface Attempt {
-  attempt: number;
-  status: string;
-}
-
-interface JournalStep {
-  id: string;
-  kind: string;
-  status: string;
-  attempts: number;
-  startedAt: string | null;
-  finishedAt: string | null;
-  result?: unknown;
-  history: Attempt[];
-}
-
-/** What `baton show RUN --json` prints for a code run (the part checked here). */
-interface Journal {
-  id: string;
-  status: string;
-  error: string | null;
-  result?: unknown;
-  steps: JournalStep[];
-}
-
-interface Input {
-  file: string;
-  base: number;
-  stepMs: number;
-  sleepMs: number;
-}
-
-interface Payload {
-  bonus: number;
-  tag: string;
-}
-
-/** One process that drove the run. */
-interface Proc {
-  args: string[];
-  spawnAt: number;
-  /** When its "▶ run ID" line was seen: the run is loaded and goes on. */
-  announceAt: number;
-  end: 'killed' | 'finished';
-}
-
-/** The state in a downtime, right after a process ended. */
-interface Snapshot {
-  parent: Journal;
-  child: Journal | undefined;
-  lines: string[];
-}
-
-interface Scenario {
-  seed: number;
-  input: Input;
-  payload: Payload;
-  runId: string;
-  childId: string;
-  procs: Proc[];
-  snapshots: Snapshot[];
-  /** When the signal was sent: after the kill of procs[i], and whether the run was already waiting for it. */
-  signal: { afterProc: number; runWasWaiting: boolean } | undefined;
-  final: { parent: Journal; child: Journal };
-  lines: string[];
-}
-
 /** What the checker found out, besides the problems: which cases a scenario covered. */
 interface Verdict {
   problems: string[];
@@ -117,18 +39,11 @@ interface Verdict {
   retriedSteps: number;
 }
 
-function expectedResult(input: Input, payload: Payload): unknown {
-  const child = 600 * input.base;
-  return { total: 55 * input.base + child + payload.bonus, child, go: payload };
-}
-
 function countLines(lines: readonly string[]): Map<string, number> {
   const counts = new Map<string, number>();
   for (const l of lines) counts.set(l, (counts.get(l) ?? 0) + 1);
   return counts;
 }
-
-const ms = (iso: string | null | undefined) => (iso ? Date.parse(iso) : NaN);
 
 /** Every invariant of a finished scenario; pure, so planted faults can prove it. */
 function check(s: Scenario): Verdict {
@@ -229,153 +144,6 @@ function check(s: Scenario): Verdict {
   return { problems, sleepDueInDowntime, retriedSteps };
 }
 
-interface Plan {
-  /** Processes killed before the last one, which runs to the end. */
-  kills: number;
-  /** Kill the first process in its sleep. */
-  inSleep: boolean;
-  /** After a kill in the sleep: wait in the downtime until it is due (else resume at once). */
-  letSleepComeDue: boolean;
-  durability: 'normal' | 'full';
-}
-
-function planFor(seed: number, random: () => number): Plan {
-  return {
-    kills: 1 + (random() < 0.4 ? 1 : 0) + (random() < 0.2 ? 1 : 0),
-    inSleep: seed % 3 === 0,
-    letSleepComeDue: seed % 6 !== 3,
-    durability: seed % 4 === 0 ? 'full' : 'normal',
-  };
-}
-
-function sleepEntry(j: Journal): JournalStep | undefined {
-  return j.steps.find((x) => x.kind === 'sleep');
-}
-
-async function show(box: Sandbox, id: string): Promise<Journal> {
-  return box.json<Journal>(['show', id]);
-}
-
-/** Run one seed: start, kill, (signal), resume... until the run ends; the sandbox is left for the caller to remove. */
-async function scenario(box: Sandbox, seed: number, override: Partial<Plan> = {}): Promise<Scenario> {
-  const random = rng(seed);
-  const input: Input = {
-    file: box.path('effects.txt'),
-    base: 1 + Math.floor(random() * 9),
-    stepMs: 8 + Math.floor(random() * 20),
-    sleepMs: 600 + Math.floor(random() * 300),
-  };
-  const payload: Payload = { bonus: 1000 + seed, tag: `seed-${seed}` };
-  const plan = { ...planFor(seed, random), ...override };
-  const env = { BATON_DURABILITY: plan.durability };
-  // Up to the signal wait: nine steps of two pauses, the sleep, and some overhead.
-  const span = 9 * (2 * input.stepMs + 10) + input.sleepMs + 150;
-  const procs: Proc[] = [];
-  const snapshots: Snapshot[] = [];
-  let runId = '';
-  let childId = '';
-  let signal: Scenario['signal'];
-  const where = () => `seed ${seed}, process ${procs.length + 1}${runId ? ` of run ${runId}` : ''}`;
-
-  let current: ChildProcess | undefined;
-  try {
-    for (let k = 0; ; k++) {
-      const args = k === 0 ? ['run', FIXTURE, '--input', JSON.stringify(input)] : ['resume', runId];
-      const spawnAt = Date.now();
-      const p = box.start(args, env);
-      current = p.child;
-      let exit: CliResult | undefined;
-      void p.done.then((r) => (exit = r));
-      await until(() => /▶ run (\S+)/.test(p.output()) || exit !== undefined, 30_000);
-      const announced = /▶ run (\S+)/.exec(p.output());
-      if (!announced) {
-        const r = await p.done;
-        throw new Error(`${where()}: "baton ${args[0]}" ended (${r.code ?? r.signal}) before the run started\n${r.stdout}\n${r.stderr}`);
-      }
-      runId ||= announced[1] as string;
-      const proc: Proc = { args, spawnAt, announceAt: Date.now(), end: 'finished' };
-      procs.push(proc);
-
-      if (k < plan.kills) {
-        // The kill point: a random instant of the run's span (in the sleep, for some seeds).
-        if (k === 0 && plan.inSleep) await until(() => p.output().includes('[sleep()] started') || exit !== undefined, 30_000);
-        const delay = k === 0 && plan.inSleep ? random() * 0.9 * input.sleepMs : random() * span;
-        const end = Date.now() + delay;
-        while (exit === undefined && Date.now() < end) await pause(Math.min(10, end - Date.now()));
-        if (exit === undefined) p.child.kill('SIGKILL');
-      }
-      const r = await Promise.race([p.done, pause(60_000).then(() => undefined)]);
-      if (!r) {
-        p.child.kill('SIGKILL');
-        throw new Error(`${where()}: "baton ${args[0]}" still runs after 60 s\n${p.output()}`);
-      }
-      if (r.signal === 'SIGKILL') proc.end = 'killed';
-      else if (r.code === 0) proc.end = 'finished';
-      else throw new Error(`${where()}: "baton ${args[0]}" ended with ${r.code ?? r.signal}\n${r.stdout}\n${r.stderr}`);
-      if (proc.end === 'finished') {
-        if (r.stderr !== '') throw new Error(`${where()}: stderr: ${r.stderr}`);
-        break;
-      }
-
-      // The downtime: look at the journal, let the sleep come due, maybe send the signal.
-      const parent = await show(box, runId);
-      // Killed after the run had ended (between its last write and the exit): nothing to resume.
-      if (parent.status === 'succeeded') break;
-      if (!childId && parent.steps.some((x) => x.kind === 'child')) {
-        const runs = await box.json<Array<{ id: string }>>(['runs']);
-        childId = runs.map((x) => x.id).find((id) => id.startsWith(`${runId}.`)) ?? '';
-      }
-      const child = childId ? await show(box, childId) : undefined;
-      snapshots.push({ parent, child, lines: box.lines('effects.txt') });
-      const waitingSleep = sleepEntry(parent);
-      if (plan.letSleepComeDue && waitingSleep && waitingSleep.status !== 'succeeded') {
-        const due = ms(waitingSleep.startedAt) + input.sleepMs;
-        while (Date.now() <= due + 20) await pause(due + 25 - Date.now());
-      }
-      const lastKill = k + 1 >= plan.kills;
-      if (signal === undefined && (lastKill || random() < 0.45)) {
-        const sent = await box.run(['signal', runId, 'go', JSON.stringify(payload)]);
-        if (sent.code !== 0) throw new Error(`${where()}: baton signal: ${sent.stdout}${sent.stderr}`);
-        signal = { afterProc: k, runWasWaiting: parent.steps.some((x) => x.id === 'signal(go)') };
-      }
-    }
-  } finally {
-    // On a failure above: no process left behind to write into a removed sandbox.
-    if (current && current.exitCode === null && current.signalCode === null) current.kill('SIGKILL');
-  }
-
-  const parent = await show(box, runId);
-  if (!childId) {
-    const runs = await box.json<Array<{ id: string }>>(['runs']);
-    childId = runs.map((x) => x.id).find((id) => id.startsWith(`${runId}.`)) ?? `${runId}.?`;
-  }
-  const child = await show(box, childId);
-  const leftover = [...processesWith(box.dir), ...processesWith(runId)];
-  if (leftover.length > 0) throw new Error(`${where()}: processes left: ${leftover.join(', ')}`);
-  return { seed, input, payload, runId, childId, procs, snapshots, signal, final: { parent, child }, lines: box.lines('effects.txt') };
-}
-
-/** Every seed's outcome, `parallel` seeds at a time. */
-async function runSeeds(seeds: number[], parallel: number): Promise<Array<{ seed: number; scenario?: Scenario; error?: string }>> {
-  const out: Array<{ seed: number; scenario?: Scenario; error?: string }> = [];
-  const queue = [...seeds];
-  await Promise.all(
-    Array.from({ length: parallel }, async () => {
-      for (let seed = queue.shift(); seed !== undefined; seed = queue.shift()) {
-        const box = new Sandbox();
-        try {
-          out.push({ seed, scenario: await scenario(box, seed) });
-        } catch (error) {
-          out.push({ seed, error: (error as Error).message });
-        } finally {
-          box.remove();
-        }
-      }
-    }),
-  );
-  return out.sort((a, b) => a.seed - b.seed);
-}
-
 describe('crash safety of code workflows', () => {
   it('the checker catches planted faults', async () => {
     const box = new Sandbox();
@@ -425,30 +193,6 @@ describe('crash safety of code workflows', () => {
     snap.parent.steps[snap.parent.steps.indexOf(s3)] = { ...s3, status: 'running' };
     found(lost, `step ${s.runId}:s3 was running when process 1 ended; its attempt 1 is succeeded, not crashed`);
   }, 60_000);
-
-  it('a run waiting for the signal stays up, and takes it when sent live', async () => {
-    const box = new Sandbox();
-    const input: Input = { file: box.path('effects.txt'), base: 2, stepMs: 5, sleepMs: 50 };
-    const p = box.start(['run', FIXTURE, '--input', JSON.stringify(input)]);
-    try {
-      let exit: CliResult | undefined;
-      void p.done.then((r) => (exit = r));
-      await until(() => p.output().includes('[signal(go)] started') || exit !== undefined, 30_000);
-      await pause(1500);
-      expect(exit, `"baton run" ended by itself while the run waited for the signal: ${exit?.stderr ?? ''}`).toBeUndefined();
-      const runId = (/▶ run (\S+)/.exec(p.output()) as RegExpExecArray)[1] as string;
-      const payload: Payload = { bonus: 7, tag: 'live' };
-      const sent = await box.run(['signal', runId, 'go', JSON.stringify(payload)]);
-      expect(sent.stdout).toBe(`signal go sent to run ${runId}\n`);
-      const r = await p.done;
-      expect(r.stderr).toBe('');
-      expect(r.code).toBe(0);
-      expect((await show(box, runId)).result).toEqual(expectedResult(input, payload));
-    } finally {
-      if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
-      box.remove();
-    }
-  }, 30_000);
 
   it(`kill -9 at random instants, signal while down, resume (${SEEDS} seeds)`, async () => {
     const outcomes = await runSeeds(
