@@ -4,7 +4,8 @@
  * logs, in terms of what the engine means (claim, finish, release), never of a
  * driver. Every method that changes state is a guarded transition: it names
  * the state it expects, and a mismatch is a typed outcome, not an overwrite.
- * Every backend runs the same contract suite (test/store/contract.ts).
+ * Every backend runs the same contract suite (test/store/contract.ts and its
+ * sibling parts, test/store/*-contract.ts).
  */
 import type { FlowView, PoolView, RunGate } from '../core/flow.js';
 import type { RunTrigger } from '../core/run-trigger.js';
