@@ -50,4 +50,7 @@ export function keysOf(scenario, shape = SHAPE, warm = 0) {
   return ['f/first', ...Array.from({ length: WIDTH }, (_, i) => `f/s${i}`), 'f/join'];
 }
 
+/** Nearest rank. */
+export const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+
 export const dist = (path) => import(pathToFileURL(join(DIST, path)).href);

@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { PG_URL, dist, qi } from './common.mjs';
+import { PG_URL, dist, percentile, qi } from './common.mjs';
 
 const { values } = parseArgs({ options: { steps: { type: 'string', default: '2000' }, warm: { type: 'string', default: '500' }, sql: { type: 'string' } } });
 const steps = Number(values.steps);
@@ -19,11 +19,6 @@ if (!(Number.isInteger(steps) && Number.isInteger(warm) && warm >= 0 && steps > 
   process.stderr.write(`bench/pg/hop.mjs: --steps must be a whole number above --warm + 1 (got --steps ${values.steps} --warm ${values.warm})\n`);
   process.exit(2);
 }
-
-const percentile = (xs, p) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-};
 
 const [{ PgStore }, { loadWorkflowText }] = await Promise.all([dist('store/postgres/pg-store.js'), dist('spec/index.js')]);
 const schema = `bench_hop_${process.pid}`;
@@ -64,6 +59,8 @@ try {
       floors.push(t2 - t1);
     }
   }
+  hops.sort((a, b) => a - b);
+  floors.sort((a, b) => a - b);
   const ms = (v) => v.toFixed(3);
   process.stdout.write(
     `${hops.length} hops after ${warm}: round trip p50 ${ms(percentile(hops, 50))} ms, p90 ${ms(percentile(hops, 90))}, p99 ${ms(percentile(hops, 99))}; floor p50 ${ms(percentile(floors, 50))} ms, p99 ${ms(percentile(floors, 99))}\n`,

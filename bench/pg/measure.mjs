@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { now } from '../pg-task.mjs';
 import { adapterOf } from './adapters.mjs';
-import { BATON, BATON_DEFAULT, CHAIN, CHILD, DEBUG, MEASURE_TIMEOUT_MS, READY_TIMEOUT_MS, REDIS, ROOT, SHAPE, WIDTH, debug, keysOf, qi, sleep } from './common.mjs';
+import { BATON, BATON_DEFAULT, CHAIN, CHILD, DEBUG, MEASURE_TIMEOUT_MS, READY_TIMEOUT_MS, REDIS, ROOT, SHAPE, WIDTH, debug, keysOf, percentile, qi, sleep } from './common.mjs';
 
 const live = new Set(); // worker processes, each the leader of its own group
 const killGroup = (pid) => {
@@ -99,8 +99,6 @@ function busyMs() {
   return (total - idle) * 10; // USER_HZ: 100 ticks a second on Linux
 }
 
-/** Nearest rank. */
-export const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 
 function metricOf(scenario, t0, t1, records, total, warm) {
   const at = new Map();
