@@ -84,6 +84,8 @@
 //        [--sql (count the statements the worker processes send, by text, per job)]
 //        [--warm N (chain: N hops before the 500 measured, in the same worker process: its steady state, past the JIT's warm-up)]
 //        [--node-flags="FLAGS" (node's flags for the worker processes, e.g. --node-flags="--no-opt --no-maglev": no optimizing compiles)]
+//        [--function FILE (baton: SQL run in its schema after the migrations, e.g. a variant of baton_step_batch from
+//         bench/pg/variant.mjs; the store's check then skips the attempt rows, which a variant may not write)]
 // CONTENDER: baton, baton (default), graphile-worker (tuned), graphile-worker (batched), graphile-worker (default), pg-boss, BullMQ.
 // Summarize a profile with node bench/cpuprofile-top.mjs DIR/FILE.cpuprofile.
 //
@@ -91,12 +93,13 @@
 // bench/peers/peers.mjs), measure (one measurement and its checks), child
 // (a worker process), setup (database, peers, versions), report (tables and
 // targets); hop.mjs, the store's round trip alone, hop by hop beside the
-// floor. This file: the rounds, and `run` for one measurement by hand.
+// floor; variant.mjs, variants of the round-trip function to measure a part
+// of it (no-history). This file: the rounds, and `run` for one measurement by hand.
 //
 // Where: BATON_BENCH_PG (default postgres://postgres@127.0.0.1:5432/test, a
 // database to connect to first; the bench makes its own next to it) and
 // BATON_BENCH_REDIS (default redis://127.0.0.1:6379).
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -173,11 +176,12 @@ async function runOne(argv) {
       sql: { type: 'boolean', default: false },
       warm: { type: 'string' },
       'node-flags': { type: 'string' },
+      function: { type: 'string' },
     },
   });
   const [, scenario, contender] = positionals;
   if (!['throughput', 'chain', 'fanout'].includes(scenario) || !CONTENDERS.includes(contender)) {
-    process.stderr.write(`usage: node bench/pg.mjs run throughput|chain|fanout CONTENDER [--workers N] [--concurrency N] [--claim-ahead N] [--shape RxS] [--profile DIR] [--sql] [--warm N] [--node-flags="FLAGS"]\n  CONTENDER: ${CONTENDERS.join(', ')}\n`);
+    process.stderr.write(`usage: node bench/pg.mjs run throughput|chain|fanout CONTENDER [--workers N] [--concurrency N] [--claim-ahead N] [--shape RxS] [--profile DIR] [--sql] [--warm N] [--node-flags="FLAGS"] [--function FILE]\n  CONTENDER: ${CONTENDERS.join(', ')}\n`);
     process.exit(2);
   }
   const log = (m) => process.stderr.write(`${m}\n`);
@@ -201,7 +205,9 @@ async function runOne(argv) {
     const warm = Number(values.warm ?? 0);
     if (!(Number.isInteger(warm) && warm >= 0)) throw new Error(`--warm must be a whole number of hops (got ${values.warm})`);
     const nodeFlags = values['node-flags']?.split(/\s+/).filter(Boolean) ?? [];
-    const metric = await measure(contender, scenario, workers, { dbUrl: db.url, batonOptions, shape, warm, nodeFlags });
+    if (values.function && !contender.startsWith('baton')) throw new Error('--function is for baton: it replaces baton functions in its schema');
+    const functionSql = values.function ? readFileSync(values.function, 'utf8') : undefined;
+    const metric = await measure(contender, scenario, workers, { dbUrl: db.url, batonOptions, shape, warm, nodeFlags, functionSql });
     const { sql } = metric;
     delete metric.sql;
     if (sql) {

@@ -4,7 +4,7 @@
 // and its commit) on a connection of its own. What is left of a bench/pg.mjs
 // chain hop above this is the worker process.
 //
-//   node bench/pg/hop.mjs [--steps N (2,000)] [--warm N (500 hops not counted)] [--sql FILE (run in the schema after the migrations, e.g. a variant of baton_step_batch)]
+//   node bench/pg/hop.mjs [--steps N (2,000)] [--warm N (500 hops not counted)] [--sql FILE (run in the schema after the migrations, e.g. a variant of baton_step_batch from bench/pg/variant.mjs)]
 //
 // Needs dist/ (npm run build) and BATON_BENCH_PG (default postgres://postgres@127.0.0.1:5432/test); works in a schema of its own, dropped at the end.
 import { readFileSync } from 'node:fs';

@@ -149,9 +149,10 @@ let seq = 0;
 /**
  * One scenario for one contender with `workers` processes: its metric; throws
  * if a check fails. By hand (`run`) also: warm, chain hops before the measured
- * ones; nodeFlags, node's flags for the worker processes.
+ * ones; nodeFlags, node's flags for the worker processes; functionSql, SQL
+ * run in baton's schema after its migrations (a variant of its functions).
  */
-export async function measure(contender, scenario, workers, { dbUrl, batonOptions = contender === 'baton (default)' ? BATON_DEFAULT : BATON, shape = SHAPE, warm = 0, nodeFlags = [] }) {
+export async function measure(contender, scenario, workers, { dbUrl, batonOptions = contender === 'baton (default)' ? BATON_DEFAULT : BATON, shape = SHAPE, warm = 0, nodeFlags = [], functionSql }) {
   const schema = `bench_${scenario}_${seq++}`;
   const keys = keysOf(scenario, shape, warm);
   const m = {
@@ -168,6 +169,7 @@ export async function measure(contender, scenario, workers, { dbUrl, batonOption
     total: keys.length,
     shape,
     baton: batonOptions,
+    functionSql,
   };
   const adapter = await adapterOf(contender);
   const children = [];
