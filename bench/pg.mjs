@@ -184,6 +184,8 @@ async function runOne(argv) {
     process.stderr.write(`usage: node bench/pg.mjs run throughput|chain|fanout CONTENDER [--workers N] [--concurrency N] [--claim-ahead N] [--shape RxS] [--profile DIR] [--sql] [--warm N] [--node-flags="FLAGS"] [--function FILE]\n  CONTENDER: ${CONTENDERS.join(', ')}\n`);
     process.exit(2);
   }
+  if (values.function && !contender.startsWith('baton')) throw new Error('--function is for baton: it replaces baton functions in its schema');
+  const functionSql = values.function ? readFileSync(values.function, 'utf8') : undefined;
   const log = (m) => process.stderr.write(`${m}\n`);
   ensurePeers(log);
   const db = await createDatabase();
@@ -205,8 +207,6 @@ async function runOne(argv) {
     const warm = Number(values.warm ?? 0);
     if (!(Number.isInteger(warm) && warm >= 0)) throw new Error(`--warm must be a whole number of hops (got ${values.warm})`);
     const nodeFlags = values['node-flags']?.split(/\s+/).filter(Boolean) ?? [];
-    if (values.function && !contender.startsWith('baton')) throw new Error('--function is for baton: it replaces baton functions in its schema');
-    const functionSql = values.function ? readFileSync(values.function, 'utf8') : undefined;
     const metric = await measure(contender, scenario, workers, { dbUrl: db.url, batonOptions, shape, warm, nodeFlags, functionSql });
     const { sql } = metric;
     delete metric.sql;
