@@ -28,6 +28,9 @@
 // 5. pg        baton's workers on PostgreSQL against graphile-worker, pg-boss
 //              and BullMQ (throughput, chain latency, fan-out): see bench/pg.mjs.
 //              Needs PostgreSQL and Redis (skipped without them unless --only pg).
+//    pg-deep   Not in the default run (about 30 minutes): the pg section's
+//              throughput with 200,000 jobs waiting rather than 20,000: see
+//              bench/pg/deep.mjs. Only with --only pg-deep.
 //
 // 6. server   baton server over HTTP: trigger-to-start latency, and run list pages
 //              with 100,000 runs in the store: see bench/server.mjs.
@@ -36,7 +39,7 @@
 //              100,000 runs, a 1,000-task graph drawn, and frames while it runs
 //              live: see bench/console.mjs.
 //
-//   node bench/run.mjs [--quick] [--only graph|validate|startup|code|pg|server|console] [--rounds N]
+//   node bench/run.mjs [--quick] [--only graph|validate|startup|code|pg|pg-deep|server|console] [--rounds N]
 //
 // --quick: 1 round, 1 validation run, 3 start-ups, no 100k YAML (smoke check).
 // Exits non-zero if any contender fails (no number is printed for it) or times
@@ -49,6 +52,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { benchCode } from './code.mjs';
 import { benchPg } from './pg.mjs';
+import { benchPgDeep } from './pg/deep.mjs';
 import { benchConsole } from './console.mjs';
 import { benchServer } from './server.mjs';
 
@@ -61,9 +65,10 @@ const BARE = join(BENCH, 'bare-loop.mjs');
 const { values: opts } = parseArgs({
   options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, rounds: { type: 'string' } },
 });
-const SECTIONS = ['graph', 'validate', 'startup', 'code', 'pg', 'server', 'console'];
+const SECTIONS = ['graph', 'validate', 'startup', 'code', 'pg', 'pg-deep', 'server', 'console'];
 if (opts.only && !SECTIONS.includes(opts.only)) die(`--only must be one of ${SECTIONS.join(', ')}`);
-const want = (s) => !opts.only || opts.only === s;
+// pg-deep runs only when asked for.
+const want = (s) => (!opts.only && s !== 'pg-deep') || opts.only === s;
 const ROUNDS = opts.rounds ? Number(opts.rounds) : opts.quick ? 1 : 3;
 const VALIDATE_RUNS = opts.quick ? 1 : 3;
 const STARTUP_RUNS = opts.quick ? 3 : 10;
@@ -365,9 +370,10 @@ const failures = []; // contenders that timed out but still got a row
 try {
   const code = () => benchCode({ rounds: ROUNDS, work: WORK, log, table, median });
   const pg = () => benchPg({ rounds: ROUNDS, log, table, median, failures, required: opts.only === 'pg' });
+  const pgDeep = () => benchPgDeep({ rounds: ROUNDS, log, table, median, failures });
   const server = () => benchServer({ root: ROOT, cli: CLI, work: WORK, log, table });
   const consoleUi = () => benchConsole({ root: ROOT, cli: CLI, work: WORK, log, table });
-  for (const [name, fn] of [['graph', benchGraph], ['validate', benchValidate], ['startup', benchStartup], ['code', code], ['pg', pg], ['server', server], ['console', consoleUi]]) {
+  for (const [name, fn] of [['graph', benchGraph], ['validate', benchValidate], ['startup', benchStartup], ['code', code], ['pg', pg], ['pg-deep', pgDeep], ['server', server], ['console', consoleUi]]) {
     if (!want(name)) continue;
     log(`== ${name}`);
     const block = await fn();
