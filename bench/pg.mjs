@@ -8,7 +8,10 @@
 // Every measurement: a fresh schema in a database made for this bench
 // (baton_bench_pg_PID, dropped at the end; a BullMQ measurement uses a fresh
 // Redis key prefix, its keys deleted after), the scenario's jobs enqueued
-// before any worker starts, then N worker processes started
+// before any worker starts and the schema's tables analyzed (statistics, as a
+// database in use has them: with none, graphile-worker's fetch read its whole
+// jobs table each time at 200,000 jobs, and did 20% less at 20,000), then N
+// worker processes started
 // (bench/pg/child.mjs), each connecting and getting ready, and only then all told
 // to go at once: start-up is not timed. Jobs are no-ops that record a key and
 // the time they were called (bench/pg-task.mjs).

@@ -2,12 +2,11 @@
 // run: about 30 minutes): the throughput scenario of bench/pg.mjs with a
 // backlog ten times deeper, 200,000 no-op jobs (baton: 20 runs x 10,000
 // steps) waiting when the workers start, with 1, 2 and 4 worker processes,
-// interleaved rounds, medians. The 20,000 jobs take about a second:
-// each fresh worker process spends much of it warming up (V8 compiling its
-// code), and a queue of 20,000 is shallow. This shows what a longer backlog
-// does to each side. pg-boss is left out (about 4,000 jobs/s here at any
-// depth, a minute a cell); every other contender of the section runs, every
-// job is checked to run exactly once as there.
+// interleaved rounds, medians. The 20,000 jobs take about a second,
+// and a fresh baton worker process spends much of it warming up (V8
+// compiling its code): this shows each side over a longer backlog. pg-boss
+// is left out (about 4,000 jobs/s here, a minute a cell); every other
+// contender of the section runs, set up, analyzed and checked as there.
 import { CONTENDERS, WORKERS } from './common.mjs';
 import { measure } from './measure.mjs';
 import { fmtRate, ratio } from './report.mjs';
