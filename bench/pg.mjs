@@ -97,7 +97,8 @@
 // (a worker process), setup (database, peers, versions), report (tables and
 // targets); hop.mjs, the store's round trip alone, hop by hop beside the
 // floor; variant.mjs, variants of the round-trip function to measure a part
-// of it (no-history). This file: the rounds, and `run` for one measurement by hand.
+// of it (no-history); deep.mjs, the section pg-deep (throughput with
+// 200,000 jobs waiting). This file: the rounds, and `run` for one measurement by hand.
 //
 // Where: BATON_BENCH_PG (default postgres://postgres@127.0.0.1:5432/test, a
 // database to connect to first; the bench makes its own next to it) and
